@@ -1,0 +1,1 @@
+"""Incremental microstructure and volatility indicators (Nautilus Indicator subclasses) with numba batch twins."""
