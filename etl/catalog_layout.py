@@ -1,0 +1,112 @@
+"""
+Where and how the ParquetDataCatalog stores each family: folders, file names, Arrow schemas.
+
+The schemas are the ones Nautilus's own serializer writes (checked against ``write_data`` output
+by the tests), so ``catalog.query`` and the streaming backtest read our files natively.
+"""
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import QuoteTick
+from nautilus_trader.model.data import TradeTick
+from nautilus_trader.persistence.catalog.parquet import _timestamps_to_filename
+from nautilus_trader.persistence.funcs import class_to_filename
+from nautilus_trader.persistence.funcs import urisafe_identifier
+
+from data_types import BookDepth
+from data_types import FundingRate
+from data_types import FuturesMetrics
+
+NS_PER_DAY = 86_400 * 1_000_000_000
+BAR_SPEC_1M = "1-MINUTE-LAST-EXTERNAL"
+ETL_DIR = "_etl"
+
+_FIXED = pa.binary(16)
+_TS = [pa.field("ts_event", pa.uint64(), nullable=False), pa.field("ts_init", pa.uint64(), nullable=False)]
+
+TRADE_FIELDS = [
+    pa.field("price", _FIXED, nullable=False),
+    pa.field("size", _FIXED, nullable=False),
+    pa.field("aggressor_side", pa.uint8(), nullable=False),
+    pa.field("trade_id", pa.string(), nullable=False),
+    *_TS,
+]
+QUOTE_FIELDS = [
+    pa.field("bid_price", _FIXED, nullable=False),
+    pa.field("ask_price", _FIXED, nullable=False),
+    pa.field("bid_size", _FIXED, nullable=False),
+    pa.field("ask_size", _FIXED, nullable=False),
+    *_TS,
+]
+BAR_FIELDS = [pa.field(name, _FIXED, nullable=False) for name in ("open", "high", "low", "close", "volume")] + _TS
+
+
+def _metadata(instrument_id: str, price_precision: int, size_precision: int) -> dict[str, str]:
+    return {
+        "instrument_id": instrument_id,
+        "price_precision": str(price_precision),
+        "size_precision": str(size_precision),
+    }
+
+
+def trade_schema(instrument_id: str, price_precision: int, size_precision: int) -> pa.Schema:
+    """Return the catalog schema of `TradeTick` for one instrument."""
+    return pa.schema(TRADE_FIELDS, metadata=_metadata(instrument_id, price_precision, size_precision))
+
+
+def quote_schema(instrument_id: str, price_precision: int, size_precision: int) -> pa.Schema:
+    """Return the catalog schema of `QuoteTick` for one instrument."""
+    return pa.schema(QUOTE_FIELDS, metadata=_metadata(instrument_id, price_precision, size_precision))
+
+
+def bar_type_1m(instrument_id: str) -> str:
+    """Return the 1-minute external bar type string of an instrument."""
+    return f"{instrument_id}-{BAR_SPEC_1M}"
+
+
+def bar_schema(instrument_id: str, price_precision: int, size_precision: int) -> pa.Schema:
+    """Return the catalog schema of 1-minute `Bar`s for one instrument."""
+    metadata = {"bar_type": bar_type_1m(instrument_id), **_metadata(instrument_id, price_precision, size_precision)}
+    return pa.schema(BAR_FIELDS, metadata=metadata)
+
+
+def custom_schema(cls: type) -> pa.Schema:
+    """Return the catalog schema of a custom data class (as `customdataclass` defines it)."""
+    return cls._schema
+
+
+# Catalog data class written for each archive family.
+FAMILY_DATA_CLASS: dict[str, type] = {
+    "aggTrades": TradeTick,
+    "bookTicker": QuoteTick,
+    "klines": Bar,
+    "metrics": FuturesMetrics,
+    "fundingRate": FundingRate,
+    "bookDepth": BookDepth,
+}
+
+
+def data_dir(catalog: Path, family: str, instrument_id: str) -> Path:
+    """Return the catalog folder holding one family of one instrument."""
+    cls = FAMILY_DATA_CLASS[family]
+    identifier = bar_type_1m(instrument_id) if family == "klines" else instrument_id
+    return Path(catalog) / "data" / class_to_filename(cls) / urisafe_identifier(identifier)
+
+
+def day_bounds(day: dt.date) -> tuple[int, int]:
+    """Return the catalog file bounds of a UTC day: ``[day_start, next_day_start - 1]`` in ns."""
+    start = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()) * 1_000_000_000
+    return start, start + NS_PER_DAY - 1
+
+
+def day_file_name(day: dt.date) -> str:
+    """Return the catalog file name of a UTC day (Nautilus's ``<start>_<end>.parquet``)."""
+    return _timestamps_to_filename(*day_bounds(day))
+
+
+def day_of_ns(ts_ns: int) -> dt.date:
+    """Return the UTC day of a nanosecond timestamp."""
+    return dt.date(1970, 1, 1) + dt.timedelta(days=ts_ns // NS_PER_DAY)

@@ -1,0 +1,92 @@
+"""Find raw archive files by name, whatever the folders, and pick one file per source."""
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from etl.archive import FAMILIES
+from etl.archive import SPOT
+from etl.archive import ArchiveFile
+from etl.archive import parse_name
+
+# What the catalog has a type for, per market.
+SUPPORTED: dict[str, frozenset[str]] = {
+    "futures/um": frozenset({"aggTrades", "bookTicker", "klines", "metrics", "fundingRate", "bookDepth"}),
+    SPOT: frozenset({"aggTrades", "klines"}),
+}
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A file that is recognised but not ingested, and why."""
+
+    path: str
+    reason: str
+
+
+def _overlaps(source: ArchiveFile, start: dt.date | None, end: dt.date | None) -> bool:
+    if source.day is not None:
+        first = last = source.day
+    else:
+        year, month = source.month
+        first = dt.date(year, month, 1)
+        last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    return (start is None or last >= start) and (end is None or first <= end)
+
+
+def discover(
+    raw: Path,
+    *,
+    symbols: list[str] | None = None,
+    families: list[str] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> tuple[list[ArchiveFile], list[Refused]]:
+    """
+    Find the raw files to ingest under `raw`.
+
+    Files are recognised by their archive names (``BTCUSDT-aggTrades-2024-01-01.zip``,
+    ``BTCUSDT-1m-2024-01-01.csv``, ``BTCUSDT-fundingRate-2024-01.zip`` ...) in any folder layout;
+    a ``spot`` folder on the path marks spot files. When a source exists as both CSV and ZIP, the
+    ZIP (which its CHECKSUM can verify) is used.
+
+    Returns
+    -------
+    tuple[list[ArchiveFile], list[Refused]]
+        The files to ingest (sorted by path) and the recognised files that are not ingested.
+
+    """
+    if not raw.exists():
+        raise FileNotFoundError(f"raw data folder {raw} does not exist")
+    chosen: dict[tuple, ArchiveFile] = {}
+    refused: list[Refused] = []
+    for path in sorted(p for p in raw.rglob("*") if p.is_file()):
+        source = parse_name(str(path))
+        if source is None:
+            continue
+        if symbols and source.symbol not in symbols:
+            continue
+        if families and source.family not in families:
+            continue
+        if not _overlaps(source, start, end):
+            continue
+        if source.family not in SUPPORTED[source.market]:
+            refused.append(Refused(str(path), f"{source.family} is not a supported {source.market} family (supported: {', '.join(sorted(SUPPORTED[source.market]))})"))
+            continue
+        if source.family == "klines" and source.interval != "1m":
+            refused.append(Refused(str(path), f"klines {source.interval}: only 1m klines are ingested (as 1-MINUTE bars); coarser bars are aggregated from them"))
+            continue
+        key = (source.market, source.family, source.symbol, source.period_label)
+        previous = chosen.get(key)
+        if previous is None:
+            chosen[key] = source
+            continue
+        keep, drop = (source, previous) if (source.ext == "zip" and previous.ext != "zip") else (previous, source)
+        chosen[key] = keep
+        refused.append(Refused(drop.path, f"same source as {keep.path} (one file per source; zip preferred)"))
+    return sorted(chosen.values(), key=lambda s: s.path), refused
+
+
+def family_names() -> list[str]:
+    """Return the archive family names the ingest understands."""
+    return sorted(FAMILIES)

@@ -1,0 +1,335 @@
+"""
+Per-family conversion of parsed source rows into catalog rows.
+
+Each converter says, for a typed block: the rows' timestamps, their identity key (for ordering
+and de-duplication), why a row must be rejected (``""`` when it is fine), and how kept rows become
+an Arrow table in the catalog's own schema. No per-row Python objects on this path.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from data_types import BookDepth
+from data_types import FundingRate
+from data_types import FuturesMetrics
+from etl.catalog_layout import bar_schema
+from etl.catalog_layout import custom_schema
+from etl.catalog_layout import quote_schema
+from etl.catalog_layout import trade_schema
+from etl.fixed import fixed_from_units
+from etl.fixed import to_grid
+from etl.instruments import InstrumentSpec
+
+NS_PER_MS = 1_000_000
+NS_PER_US = 1_000
+NS_PER_S = 1_000_000_000
+KLINE_NS = 60 * NS_PER_S
+# 13-digit values are ms, 16-digit values µs (spot files from 2025 on): unambiguous by magnitude.
+_MS_RANGE = (10**11, 10**14)
+_US_RANGE = (10**14, 10**17)
+AGGRESSOR_BUYER = 1
+AGGRESSOR_SELLER = 2
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """
+    Choices a user makes about timestamps.
+
+    Parameters
+    ----------
+    quote_ts_init : str
+        ``transaction_time`` (default) or ``event_time`` for bookTicker ``ts_init``: the
+        push time models the feed delay.
+    metrics_lag_ns : int
+        Publication lag added to metrics ``ts_init`` (``ts_event`` stays ``create_time``).
+
+    """
+
+    quote_ts_init: str = "transaction_time"
+    metrics_lag_ns: int = 0
+
+
+@dataclass
+class Prepared:
+    """What a converter derives from one typed block."""
+
+    ts_event: np.ndarray
+    ts_init: np.ndarray
+    key: np.ndarray
+    reasons: np.ndarray
+    unit_mixed: int = 0
+
+
+def epoch_to_ns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """
+    Convert ms or µs epoch integers to ns, detecting the unit of each value by its magnitude.
+
+    Returns
+    -------
+    tuple[np.ndarray, np.ndarray, int]
+        (ns values, mask of values in neither range, count of values whose unit differs from the
+        first valid value's unit).
+
+    """
+    values = np.asarray(values, dtype=np.int64)
+    is_ms = (values >= _MS_RANGE[0]) & (values < _MS_RANGE[1])
+    is_us = (values >= _US_RANGE[0]) & (values < _US_RANGE[1])
+    ns = np.where(is_us, values * NS_PER_US, values * NS_PER_MS)
+    bad = ~(is_ms | is_us)
+    valid = ~bad
+    mixed = 0
+    if valid.any():
+        first_is_us = bool(is_us[np.argmax(valid)])
+        mixed = int(np.count_nonzero(is_ms if first_is_us else is_us))
+    return ns, bad, mixed
+
+
+def _reasons(n: int) -> np.ndarray:
+    return np.full(n, "", dtype=object)
+
+
+def _flag(reasons: np.ndarray, mask: np.ndarray, reason: str) -> None:
+    # The first failing check names the row's reason.
+    reasons[mask & (reasons == "")] = reason
+
+
+def _num(batch: pa.RecordBatch, name: str) -> np.ndarray:
+    column = batch.column(name)
+    return column.to_numpy(zero_copy_only=False) if column.null_count else column.to_numpy()
+
+
+def _floats(batch: pa.RecordBatch, name: str) -> np.ndarray:
+    return np.asarray(pc.fill_null(batch.column(name), np.nan).to_numpy(), dtype=np.float64)
+
+
+class Converter:
+    """The conversion of one archive family; subclasses fill in the family's rules."""
+
+    family: str = ""
+
+    def __init__(self, spec: InstrumentSpec, options: ConvertOptions) -> None:
+        self.spec = spec
+        self.options = options
+        self.instrument_id = spec.instrument_id
+
+    def schema(self) -> pa.Schema:
+        """Return the catalog schema the converter writes."""
+        raise NotImplementedError
+
+    def prepare(self, batch: pa.RecordBatch) -> Prepared:
+        """Derive timestamps, keys and reject reasons of a typed block."""
+        raise NotImplementedError
+
+    def table(self, batch: pa.RecordBatch, prepared: Prepared) -> pa.Table:
+        """Build the catalog table of a block whose rows are all kept."""
+        raise NotImplementedError
+
+    def _price(self, values: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+        units, ok = to_grid(values, self.spec.price_precision)
+        return fixed_from_units(units, self.spec.price_precision), ok
+
+    def _size(self, values: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+        units, ok = to_grid(values, self.spec.size_precision)
+        return fixed_from_units(units, self.spec.size_precision), ok
+
+    def _grid_reasons(self, reasons: np.ndarray, prices: list[np.ndarray], sizes: list[np.ndarray]) -> None:
+        for values in prices:
+            _flag(reasons, ~(np.isfinite(values) & (values > 0)), "non_positive_price")
+        for values in sizes:
+            _flag(reasons, ~(np.isfinite(values) & (values >= 0)), "negative_size")
+        for values in prices:
+            _flag(reasons, ~to_grid(values, self.spec.price_precision)[1], "off_tick_price")
+        for values in sizes:
+            _flag(reasons, ~to_grid(values, self.spec.size_precision)[1], "off_step_size")
+
+
+class TradeConverter(Converter):
+    """aggTrades → ``TradeTick``: aggressor SELLER when ``is_buyer_maker``; trade_id = agg id."""
+
+    family = "aggTrades"
+
+    def schema(self) -> pa.Schema:
+        return trade_schema(self.instrument_id, self.spec.price_precision, self.spec.size_precision)
+
+    def prepare(self, batch: pa.RecordBatch) -> Prepared:
+        ts, bad_ts, mixed = epoch_to_ns(_num(batch, "transact_time"))
+        price, qty = _floats(batch, "price"), _floats(batch, "quantity")
+        reasons = _reasons(batch.num_rows)
+        _flag(reasons, bad_ts, "bad_timestamp")
+        self._grid_reasons(reasons, [price], [qty])
+        _flag(reasons, qty <= 0, "non_positive_size")
+        return Prepared(ts, ts, _num(batch, "agg_trade_id"), reasons, mixed)
+
+    def table(self, batch: pa.RecordBatch, prepared: Prepared) -> pa.Table:
+        price, _ = self._price(_floats(batch, "price"))
+        size, _ = self._size(_floats(batch, "quantity"))
+        side = pc.if_else(batch.column("is_buyer_maker"), AGGRESSOR_SELLER, AGGRESSOR_BUYER).cast(pa.uint8())
+        arrays = [price, size, side, batch.column("agg_trade_id").cast(pa.string()), pa.array(prepared.ts_event, pa.uint64()), pa.array(prepared.ts_init, pa.uint64())]
+        return pa.Table.from_arrays(arrays, schema=self.schema())
+
+
+class QuoteConverter(Converter):
+    """bookTicker → ``QuoteTick``; crossed, locked or non-positive books are rejected."""
+
+    family = "bookTicker"
+
+    def schema(self) -> pa.Schema:
+        return quote_schema(self.instrument_id, self.spec.price_precision, self.spec.size_precision)
+
+    def prepare(self, batch: pa.RecordBatch) -> Prepared:
+        ts_event, bad_tx, mixed = epoch_to_ns(_num(batch, "transaction_time"))
+        if self.options.quote_ts_init == "event_time":
+            ts_init, bad_init, _ = epoch_to_ns(_num(batch, "event_time"))
+        else:
+            ts_init, bad_init = ts_event, bad_tx
+        bid, ask = _floats(batch, "best_bid_price"), _floats(batch, "best_ask_price")
+        bid_qty, ask_qty = _floats(batch, "best_bid_qty"), _floats(batch, "best_ask_qty")
+        reasons = _reasons(batch.num_rows)
+        _flag(reasons, bad_tx | bad_init, "bad_timestamp")
+        self._grid_reasons(reasons, [bid, ask], [bid_qty, ask_qty])
+        _flag(reasons, (bid_qty <= 0) | (ask_qty <= 0), "non_positive_size")
+        _flag(reasons, bid >= ask, "crossed_book")
+        return Prepared(ts_event, ts_init, _num(batch, "update_id"), reasons, mixed)
+
+    def table(self, batch: pa.RecordBatch, prepared: Prepared) -> pa.Table:
+        arrays = [
+            self._price(_floats(batch, "best_bid_price"))[0],
+            self._price(_floats(batch, "best_ask_price"))[0],
+            self._size(_floats(batch, "best_bid_qty"))[0],
+            self._size(_floats(batch, "best_ask_qty"))[0],
+            pa.array(prepared.ts_event, pa.uint64()),
+            pa.array(prepared.ts_init, pa.uint64()),
+        ]
+        return pa.Table.from_arrays(arrays, schema=self.schema())
+
+
+class BarConverter(Converter):
+    """1m klines → ``Bar`` ``1-MINUTE-LAST-EXTERNAL``, stamped at the bar close (open + 1 min − 1 ns)."""
+
+    family = "klines"
+
+    def schema(self) -> pa.Schema:
+        return bar_schema(self.instrument_id, self.spec.price_precision, self.spec.size_precision)
+
+    def prepare(self, batch: pa.RecordBatch) -> Prepared:
+        open_ns, bad_open, mixed = epoch_to_ns(_num(batch, "open_time"))
+        close_ns, bad_close, _ = epoch_to_ns(_num(batch, "close_time"))
+        o, h, low, c = (_floats(batch, name) for name in ("open", "high", "low", "close"))
+        volume = _floats(batch, "volume")
+        reasons = _reasons(batch.num_rows)
+        _flag(reasons, bad_open | bad_close, "bad_timestamp")
+        # close_time is the last ms (or µs) of the minute.
+        _flag(reasons, (close_ns - open_ns < KLINE_NS - NS_PER_MS) | (close_ns - open_ns >= KLINE_NS) | (open_ns % KLINE_NS != 0), "not_a_1m_kline")
+        self._grid_reasons(reasons, [o, h, low, c], [volume])
+        _flag(reasons, (h < np.maximum(o, c)) | (low > np.minimum(o, c)) | (low > h), "inconsistent_ohlc")
+        # The last nanosecond of the minute: after every trade of the bar (ms/µs stamps), before
+        # any of the next one, and inside the bar's own UTC day (one kline file, one catalog file).
+        ts = open_ns + KLINE_NS - 1
+        return Prepared(ts, ts, open_ns, reasons, mixed)
+
+    def table(self, batch: pa.RecordBatch, prepared: Prepared) -> pa.Table:
+        arrays = [self._price(_floats(batch, name))[0] for name in ("open", "high", "low", "close")]
+        arrays += [self._size(_floats(batch, "volume"))[0], pa.array(prepared.ts_event, pa.uint64()), pa.array(prepared.ts_init, pa.uint64())]
+        return pa.Table.from_arrays(arrays, schema=self.schema())
+
+
+class _CustomConverter(Converter):
+    """Shared table building for the custom data types: source columns kept under their names."""
+
+    data_cls: type = object
+    columns: tuple[str, ...] = ()
+
+    def schema(self) -> pa.Schema:
+        return custom_schema(self.data_cls)
+
+    def table(self, batch: pa.RecordBatch, prepared: Prepared) -> pa.Table:
+        schema = self.schema()
+        n = batch.num_rows
+        arrays = []
+        for f in schema:
+            if f.name == "instrument_id":
+                arrays.append(pa.array([self.instrument_id] * n, pa.string()))
+            elif f.name == "type":
+                arrays.append(pa.array([self.data_cls.__name__] * n, pa.string()))
+            elif f.name == "ts_event":
+                arrays.append(pa.array(prepared.ts_event, pa.int64()))
+            elif f.name == "ts_init":
+                arrays.append(pa.array(prepared.ts_init, pa.int64()))
+            else:
+                arrays.append(self._column(batch, f.name).cast(f.type))
+        return pa.Table.from_arrays(arrays, schema=schema)
+
+    def _column(self, batch: pa.RecordBatch, name: str) -> pa.Array:
+        return batch.column(name)
+
+
+class MetricsConverter(_CustomConverter):
+    """5-minute metrics → ``FuturesMetrics`` at ``create_time`` (+ optional publication lag)."""
+
+    family = "metrics"
+    data_cls = FuturesMetrics
+
+    def prepare(self, batch: pa.RecordBatch) -> Prepared:
+        created = batch.column("create_time").cast(pa.int64()).to_numpy(zero_copy_only=False) * NS_PER_S
+        reasons = _reasons(batch.num_rows)
+        oi = _floats(batch, "sum_open_interest")
+        oi_value = _floats(batch, "sum_open_interest_value")
+        _flag(reasons, ~(np.isfinite(oi) & (oi >= 0) & np.isfinite(oi_value) & (oi_value >= 0)), "bad_open_interest")
+        for name in ("count_toptrader_long_short_ratio", "sum_toptrader_long_short_ratio", "count_long_short_ratio", "sum_taker_long_short_vol_ratio"):
+            values = _floats(batch, name)
+            # Empty ratio cells (a known archive quirk) stay NaN; negative or infinite ones are wrong.
+            _flag(reasons, np.isinf(values) | (values < 0), f"bad_ratio:{name}")
+        symbol = np.asarray(batch.column("symbol").to_pylist(), dtype=object)
+        _flag(reasons, symbol != self.spec.symbol, "wrong_symbol")
+        return Prepared(created, created + self.options.metrics_lag_ns, created, reasons)
+
+
+class FundingConverter(_CustomConverter):
+    """Monthly fundingRate → ``FundingRate`` at ``calc_time``; the interval column is kept."""
+
+    family = "fundingRate"
+    data_cls = FundingRate
+
+    def prepare(self, batch: pa.RecordBatch) -> Prepared:
+        calc_ms = _num(batch, "calc_time")
+        ts, bad_ts, mixed = epoch_to_ns(calc_ms)
+        interval = _num(batch, "funding_interval_hours")
+        rate = _floats(batch, "last_funding_rate")
+        reasons = _reasons(batch.num_rows)
+        _flag(reasons, bad_ts, "bad_timestamp")
+        _flag(reasons, (interval <= 0) | (interval > 24), "bad_funding_interval")
+        _flag(reasons, ~np.isfinite(rate) | (np.abs(rate) >= 1.0), "bad_funding_rate")
+        return Prepared(ts, ts, ts, reasons, mixed)
+
+    def _column(self, batch: pa.RecordBatch, name: str) -> pa.Array:
+        if name == "calc_time":
+            # Stored in ms as published, whatever the source unit.
+            return pa.array(epoch_to_ns(_num(batch, "calc_time"))[0] // NS_PER_MS)
+        return batch.column(name)
+
+
+class BookDepthConverter(_CustomConverter):
+    """bookDepth → ``BookDepth``: cumulative depth per percentage band at each snapshot."""
+
+    family = "bookDepth"
+    data_cls = BookDepth
+
+    def prepare(self, batch: pa.RecordBatch) -> Prepared:
+        ts = batch.column("timestamp").cast(pa.int64()).to_numpy(zero_copy_only=False) * NS_PER_S
+        pct = _floats(batch, "percentage")
+        depth, notional = _floats(batch, "depth"), _floats(batch, "notional")
+        reasons = _reasons(batch.num_rows)
+        _flag(reasons, ~np.isfinite(pct) | (pct == 0) | (np.abs(pct) > 100), "bad_percentage")
+        _flag(reasons, ~(np.isfinite(depth) & (depth >= 0) & np.isfinite(notional) & (notional >= 0)), "negative_depth")
+        # One snapshot holds one row per band: (second, band) identifies a row.
+        key = ts // NS_PER_S * 10_000 + np.rint(np.where(np.isfinite(pct), pct, 0) * 10).astype(np.int64) + 5_000
+        return Prepared(ts, ts, key, reasons)
+
+
+CONVERTERS: dict[str, type[Converter]] = {
+    c.family: c for c in (TradeConverter, QuoteConverter, BarConverter, MetricsConverter, FundingConverter, BookDepthConverter)
+}

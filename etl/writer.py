@@ -1,0 +1,182 @@
+"""
+Atomic, per-UTC-day Parquet writes into the catalog, and the quarantine of rejected rows.
+
+Everything a source file produces is written to temporary files first and renamed into place only
+when the whole source file has been read: a crash or an abort never leaves a half file, and the
+catalog's ``*.parquet`` globs never see a temporary file.
+"""
+
+import csv
+import datetime as dt
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from etl.catalog_layout import NS_PER_DAY
+from etl.catalog_layout import day_file_name
+from etl.catalog_layout import day_of_ns
+
+TMP_SUFFIX = ".tmp"
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def temp_path(final: Path, token: str) -> Path:
+    """Return the hidden temporary path a file is written to before its rename into `final`."""
+    return final.with_name(f".{final.name}.{token}{TMP_SUFFIX}")
+
+
+def atomic_write_bytes(final: Path, data: bytes, token: str | None = None) -> None:
+    """Write `data` to `final` through a temporary file and a rename."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(final, token or str(os.getpid()))
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, final)
+
+
+def remove_stale_temp_files(root: Path) -> int:
+    """Delete temporary files an interrupted run left under `root`; return how many."""
+    removed = 0
+    if not root.exists():
+        return 0
+    for path in root.rglob(f".*{TMP_SUFFIX}"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+class DayWriters:
+    """
+    Stream a source file's rows into one catalog file per UTC day of ``ts_init``.
+
+    Parameters
+    ----------
+    directory : Path
+        The catalog folder of one family and instrument.
+    schema : pa.Schema
+        The catalog schema of the rows.
+    token : str
+        Makes temporary names unique to this writer.
+
+    """
+
+    def __init__(self, directory: Path, schema: pa.Schema, token: str) -> None:
+        self.directory = directory
+        self.schema = schema
+        self.token = token
+        self._writers: dict[dt.date, tuple[Path, pq.ParquetWriter]] = {}
+        self.rows_by_day: dict[dt.date, int] = {}
+
+    def write(self, table: pa.Table, ts_init: np.ndarray) -> None:
+        """Append rows (non-decreasing in `ts_init`) to their days' files."""
+        if table.num_rows == 0:
+            return
+        day_numbers = ts_init // NS_PER_DAY
+        cuts = np.flatnonzero(np.diff(day_numbers)) + 1
+        starts = np.concatenate(([0], cuts))
+        stops = np.concatenate((cuts, [len(day_numbers)]))
+        for start, stop in zip(starts, stops, strict=True):
+            day = day_of_ns(int(ts_init[start]))
+            self._writer(day).write_table(table.slice(start, stop - start))
+            self.rows_by_day[day] = self.rows_by_day.get(day, 0) + int(stop - start)
+
+    def _writer(self, day: dt.date) -> pq.ParquetWriter:
+        if day not in self._writers:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp = temp_path(self.directory / day_file_name(day), self.token)
+            self._writers[day] = (tmp, pq.ParquetWriter(tmp, self.schema, compression="snappy"))
+        return self._writers[day][1]
+
+    def commit(self, owned_days: list[dt.date]) -> list[Path]:
+        """
+        Close every day file and rename it into place.
+
+        Parameters
+        ----------
+        owned_days : list[dt.date]
+            Days this source file is the only source of: an existing catalog file for such a
+            day that received no rows now is removed (the source now says the day is empty).
+
+        Returns
+        -------
+        list[Path]
+            The catalog files written, sorted.
+
+        """
+        written = []
+        for day, (tmp, writer) in sorted(self._writers.items()):
+            writer.close()
+            final = self.directory / day_file_name(day)
+            os.replace(tmp, final)
+            written.append(final)
+        for day in owned_days:
+            if day not in self._writers:
+                (self.directory / day_file_name(day)).unlink(missing_ok=True)
+        self._writers.clear()
+        return written
+
+    def abort(self) -> None:
+        """Close and delete every temporary file; the catalog is left as it was."""
+        for tmp, writer in self._writers.values():
+            try:
+                writer.close()
+            finally:
+                tmp.unlink(missing_ok=True)
+        self._writers.clear()
+
+
+class Quarantine:
+    """
+    Rejected rows of one source file, as CSV ``line,reason,row``, written atomically.
+
+    Parameters
+    ----------
+    final : Path
+        Where the quarantine file lands when the source file is committed.
+    token : str
+        Makes the temporary name unique to this writer.
+
+    """
+
+    HEADER = ("line", "reason", "row")
+
+    def __init__(self, final: Path, token: str) -> None:
+        self.final = final
+        self.token = token
+        self._file = None
+        self._writer = None
+        self.count = 0
+
+    def add(self, lines: np.ndarray, reason: str, texts: list[str]) -> None:
+        """Record rejected rows with one reason."""
+        if len(lines) == 0:
+            return
+        if self._writer is None:
+            self.final.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(temp_path(self.final, self.token), "w", newline="")
+            self._writer = csv.writer(self._file)
+            self._writer.writerow(self.HEADER)
+        self._writer.writerows(zip(lines.tolist(), [reason] * len(lines), texts, strict=True))
+        self.count += len(lines)
+
+    def commit(self) -> Path | None:
+        """Move the quarantine into place (or remove a stale one when nothing was rejected)."""
+        if self._file is None:
+            self.final.unlink(missing_ok=True)
+            return None
+        self._file.close()
+        os.replace(temp_path(self.final, self.token), self.final)
+        self._file = self._writer = None
+        return self.final
+
+    def abort(self) -> None:
+        """Delete the temporary quarantine file."""
+        if self._file is not None:
+            self._file.close()
+            temp_path(self.final, self.token).unlink(missing_ok=True)
+            self._file = self._writer = None
