@@ -260,7 +260,9 @@ class _CustomConverter(Converter):
             elif f.name == "ts_init":
                 arrays.append(pa.array(prepared.ts_init, pa.int64()))
             else:
-                arrays.append(self._column(batch, f.name).cast(f.type))
+                column = self._column(batch, f.name).cast(f.type)
+                # Empty source cells become NaN, not null: the data class's fields are plain floats.
+                arrays.append(pc.fill_null(column, np.nan) if pa.types.is_floating(f.type) else column)
         return pa.Table.from_arrays(arrays, schema=schema)
 
     def _column(self, batch: pa.RecordBatch, name: str) -> pa.Array:

@@ -139,7 +139,7 @@ def ingest(
     force: bool = False,
     instruments_file: Path | None = None,
     block_size: int = DEFAULT_BLOCK_SIZE,
-    options: ConvertOptions = ConvertOptions(),
+    options: ConvertOptions | None = None,
     progress: bool = False,
 ) -> IngestSummary:
     """
@@ -165,8 +165,8 @@ def ingest(
         Instrument specs TOML; the project's ``configs/instruments.toml`` when None.
     block_size : int
         CSV bytes parsed per block.
-    options : ConvertOptions
-        Timestamp choices (quote ts_init clock, metrics publication lag).
+    options : ConvertOptions | None
+        Timestamp choices (quote ts_init clock, metrics publication lag); defaults when None.
     progress : bool
         Show a progress bar.
 
@@ -176,6 +176,7 @@ def ingest(
 
     """
     started = time.perf_counter()
+    options = options or ConvertOptions()
     catalog = Path(catalog)
     catalog.mkdir(parents=True, exist_ok=True)
     specs = InstrumentSpecs(instruments_file)

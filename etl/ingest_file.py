@@ -21,11 +21,11 @@ import pyarrow as pa
 
 from etl.archive import ArchiveFile
 from etl.catalog_layout import ETL_DIR
-from etl.catalog_layout import day_bounds
 from etl.catalog_layout import data_dir
+from etl.catalog_layout import day_bounds
 from etl.families import CONVERTERS
-from etl.families import ConvertOptions
 from etl.families import Converter
+from etl.families import ConvertOptions
 from etl.families import Prepared
 from etl.instruments import InstrumentSpec
 from etl.reader import DEFAULT_BLOCK_SIZE
