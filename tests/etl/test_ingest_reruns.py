@@ -121,3 +121,19 @@ def test_killed_run_leaves_a_valid_catalog_and_a_rerun_completes_it(tmp_path):
     want = {k: v[0] for k, v in _snapshot(clean).items()}
     assert ours.keys() == want.keys()
     assert all(ours[k] == want[k] for k in ours if k != "_etl/manifest.json")
+
+
+def test_two_workers_write_the_same_catalog_as_one(tmp_path):
+    # Arrange
+    raw = tmp_path / "raw"
+    _three_days(raw)
+
+    # Act
+    serial = ingest(raw, tmp_path / "serial", workers=1)
+    parallel = ingest(raw, tmp_path / "parallel", workers=2)
+
+    # Assert
+    assert [r.rows_written for r in serial.results] == [r.rows_written for r in parallel.results]
+    one = {k: v[0] for k, v in _snapshot(tmp_path / "serial").items() if k != "_etl/manifest.json"}
+    two = {k: v[0] for k, v in _snapshot(tmp_path / "parallel").items() if k != "_etl/manifest.json"}
+    assert one == two
