@@ -88,13 +88,28 @@ def epoch_to_ns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     return ns, bad, mixed
 
 
-def _reasons(n: int) -> np.ndarray:
-    return np.full(n, "", dtype=object)
+class _Reasons:
+    """
+    Reject reasons of a block's rows, built check by check; the first failing check names a row's
+    reason.
 
+    Held as small integer codes while checking: comparing an object array of strings on every
+    check cost more than the checks themselves.
+    """
 
-def _flag(reasons: np.ndarray, mask: np.ndarray, reason: str) -> None:
-    # The first failing check names the row's reason.
-    reasons[mask & (reasons == "")] = reason
+    def __init__(self, n: int) -> None:
+        self.codes = np.zeros(n, dtype=np.uint8)
+        self.names: dict[str, int] = {"": 0}
+
+    def flag(self, mask: np.ndarray, reason: str) -> None:
+        """Give `reason` to the rows in `mask` that have none yet."""
+        fresh = mask & (self.codes == 0)
+        if fresh.any():
+            self.codes[fresh] = self.names.setdefault(reason, len(self.names))
+
+    def array(self) -> np.ndarray:
+        """Return the reasons as the object array `Prepared` carries (``""``: the row is kept)."""
+        return np.array(list(self.names), dtype=object)[self.codes]
 
 
 def _num(batch: pa.RecordBatch, name: str) -> np.ndarray:
@@ -103,7 +118,10 @@ def _num(batch: pa.RecordBatch, name: str) -> np.ndarray:
 
 
 def _floats(batch: pa.RecordBatch, name: str) -> np.ndarray:
-    return np.asarray(pc.fill_null(batch.column(name), np.nan).to_numpy(), dtype=np.float64)
+    column = batch.column(name)
+    if column.null_count:  # only then: the common case converts without a copy
+        column = pc.fill_null(column, np.nan)
+    return np.asarray(column.to_numpy(), dtype=np.float64)
 
 
 class Converter:
@@ -136,15 +154,15 @@ class Converter:
         units, ok = to_grid(values, self.spec.size_precision)
         return fixed_from_units(units, self.spec.size_precision), ok
 
-    def _grid_reasons(self, reasons: np.ndarray, prices: list[np.ndarray], sizes: list[np.ndarray]) -> None:
+    def _grid_reasons(self, reasons: _Reasons, prices: list[np.ndarray], sizes: list[np.ndarray]) -> None:
         for values in prices:
-            _flag(reasons, ~(np.isfinite(values) & (values > 0)), "non_positive_price")
+            reasons.flag(~(np.isfinite(values) & (values > 0)), "non_positive_price")
         for values in sizes:
-            _flag(reasons, ~(np.isfinite(values) & (values >= 0)), "negative_size")
+            reasons.flag(~(np.isfinite(values) & (values >= 0)), "negative_size")
         for values in prices:
-            _flag(reasons, ~to_grid(values, self.spec.price_precision)[1], "off_tick_price")
+            reasons.flag(~to_grid(values, self.spec.price_precision)[1], "off_tick_price")
         for values in sizes:
-            _flag(reasons, ~to_grid(values, self.spec.size_precision)[1], "off_step_size")
+            reasons.flag(~to_grid(values, self.spec.size_precision)[1], "off_step_size")
 
 
 class TradeConverter(Converter):
@@ -158,11 +176,11 @@ class TradeConverter(Converter):
     def prepare(self, batch: pa.RecordBatch) -> Prepared:
         ts, bad_ts, mixed = epoch_to_ns(_num(batch, "transact_time"))
         price, qty = _floats(batch, "price"), _floats(batch, "quantity")
-        reasons = _reasons(batch.num_rows)
-        _flag(reasons, bad_ts, "bad_timestamp")
+        reasons = _Reasons(batch.num_rows)
+        reasons.flag(bad_ts, "bad_timestamp")
         self._grid_reasons(reasons, [price], [qty])
-        _flag(reasons, qty <= 0, "non_positive_size")
-        return Prepared(ts, ts, _num(batch, "agg_trade_id"), reasons, mixed)
+        reasons.flag(qty <= 0, "non_positive_size")
+        return Prepared(ts, ts, _num(batch, "agg_trade_id"), reasons.array(), mixed)
 
     def table(self, batch: pa.RecordBatch, prepared: Prepared) -> pa.Table:
         price, _ = self._price(_floats(batch, "price"))
@@ -188,12 +206,12 @@ class QuoteConverter(Converter):
             ts_init, bad_init = ts_event, bad_tx
         bid, ask = _floats(batch, "best_bid_price"), _floats(batch, "best_ask_price")
         bid_qty, ask_qty = _floats(batch, "best_bid_qty"), _floats(batch, "best_ask_qty")
-        reasons = _reasons(batch.num_rows)
-        _flag(reasons, bad_tx | bad_init, "bad_timestamp")
+        reasons = _Reasons(batch.num_rows)
+        reasons.flag(bad_tx | bad_init, "bad_timestamp")
         self._grid_reasons(reasons, [bid, ask], [bid_qty, ask_qty])
-        _flag(reasons, (bid_qty <= 0) | (ask_qty <= 0), "non_positive_size")
-        _flag(reasons, bid >= ask, "crossed_book")
-        return Prepared(ts_event, ts_init, _num(batch, "update_id"), reasons, mixed)
+        reasons.flag((bid_qty <= 0) | (ask_qty <= 0), "non_positive_size")
+        reasons.flag(bid >= ask, "crossed_book")
+        return Prepared(ts_event, ts_init, _num(batch, "update_id"), reasons.array(), mixed)
 
     def table(self, batch: pa.RecordBatch, prepared: Prepared) -> pa.Table:
         arrays = [
@@ -220,16 +238,16 @@ class BarConverter(Converter):
         close_ns, bad_close, _ = epoch_to_ns(_num(batch, "close_time"))
         o, h, low, c = (_floats(batch, name) for name in ("open", "high", "low", "close"))
         volume = _floats(batch, "volume")
-        reasons = _reasons(batch.num_rows)
-        _flag(reasons, bad_open | bad_close, "bad_timestamp")
+        reasons = _Reasons(batch.num_rows)
+        reasons.flag(bad_open | bad_close, "bad_timestamp")
         # close_time is the last ms (or µs) of the minute.
-        _flag(reasons, (close_ns - open_ns < KLINE_NS - NS_PER_MS) | (close_ns - open_ns >= KLINE_NS) | (open_ns % KLINE_NS != 0), "not_a_1m_kline")
+        reasons.flag((close_ns - open_ns < KLINE_NS - NS_PER_MS) | (close_ns - open_ns >= KLINE_NS) | (open_ns % KLINE_NS != 0), "not_a_1m_kline")
         self._grid_reasons(reasons, [o, h, low, c], [volume])
-        _flag(reasons, (h < np.maximum(o, c)) | (low > np.minimum(o, c)) | (low > h), "inconsistent_ohlc")
+        reasons.flag((h < np.maximum(o, c)) | (low > np.minimum(o, c)) | (low > h), "inconsistent_ohlc")
         # The last nanosecond of the minute: after every trade of the bar (ms/µs stamps), before
         # any of the next one, and inside the bar's own UTC day (one kline file, one catalog file).
         ts = open_ns + KLINE_NS - 1
-        return Prepared(ts, ts, open_ns, reasons, mixed)
+        return Prepared(ts, ts, open_ns, reasons.array(), mixed)
 
     def table(self, batch: pa.RecordBatch, prepared: Prepared) -> pa.Table:
         arrays = [self._price(_floats(batch, name))[0] for name in ("open", "high", "low", "close")]
@@ -277,17 +295,17 @@ class MetricsConverter(_CustomConverter):
 
     def prepare(self, batch: pa.RecordBatch) -> Prepared:
         created = batch.column("create_time").cast(pa.int64()).to_numpy(zero_copy_only=False) * NS_PER_S
-        reasons = _reasons(batch.num_rows)
+        reasons = _Reasons(batch.num_rows)
         oi = _floats(batch, "sum_open_interest")
         oi_value = _floats(batch, "sum_open_interest_value")
-        _flag(reasons, ~(np.isfinite(oi) & (oi >= 0) & np.isfinite(oi_value) & (oi_value >= 0)), "bad_open_interest")
+        reasons.flag(~(np.isfinite(oi) & (oi >= 0) & np.isfinite(oi_value) & (oi_value >= 0)), "bad_open_interest")
         for name in ("count_toptrader_long_short_ratio", "sum_toptrader_long_short_ratio", "count_long_short_ratio", "sum_taker_long_short_vol_ratio"):
             values = _floats(batch, name)
             # Empty ratio cells (a known archive quirk) stay NaN; negative or infinite ones are wrong.
-            _flag(reasons, np.isinf(values) | (values < 0), f"bad_ratio:{name}")
+            reasons.flag(np.isinf(values) | (values < 0), f"bad_ratio:{name}")
         symbol = np.asarray(batch.column("symbol").to_pylist(), dtype=object)
-        _flag(reasons, symbol != self.spec.symbol, "wrong_symbol")
-        return Prepared(created, created + self.options.metrics_lag_ns, created, reasons)
+        reasons.flag(symbol != self.spec.symbol, "wrong_symbol")
+        return Prepared(created, created + self.options.metrics_lag_ns, created, reasons.array())
 
 
 class FundingConverter(_CustomConverter):
@@ -301,11 +319,11 @@ class FundingConverter(_CustomConverter):
         ts, bad_ts, mixed = epoch_to_ns(calc_ms)
         interval = _num(batch, "funding_interval_hours")
         rate = _floats(batch, "last_funding_rate")
-        reasons = _reasons(batch.num_rows)
-        _flag(reasons, bad_ts, "bad_timestamp")
-        _flag(reasons, (interval <= 0) | (interval > 24), "bad_funding_interval")
-        _flag(reasons, ~np.isfinite(rate) | (np.abs(rate) >= 1.0), "bad_funding_rate")
-        return Prepared(ts, ts, ts, reasons, mixed)
+        reasons = _Reasons(batch.num_rows)
+        reasons.flag(bad_ts, "bad_timestamp")
+        reasons.flag((interval <= 0) | (interval > 24), "bad_funding_interval")
+        reasons.flag(~np.isfinite(rate) | (np.abs(rate) >= 1.0), "bad_funding_rate")
+        return Prepared(ts, ts, ts, reasons.array(), mixed)
 
     def _column(self, batch: pa.RecordBatch, name: str) -> pa.Array:
         if name == "calc_time":
@@ -324,12 +342,12 @@ class BookDepthConverter(_CustomConverter):
         ts = batch.column("timestamp").cast(pa.int64()).to_numpy(zero_copy_only=False) * NS_PER_S
         pct = _floats(batch, "percentage")
         depth, notional = _floats(batch, "depth"), _floats(batch, "notional")
-        reasons = _reasons(batch.num_rows)
-        _flag(reasons, ~np.isfinite(pct) | (pct == 0) | (np.abs(pct) > 100), "bad_percentage")
-        _flag(reasons, ~(np.isfinite(depth) & (depth >= 0) & np.isfinite(notional) & (notional >= 0)), "negative_depth")
+        reasons = _Reasons(batch.num_rows)
+        reasons.flag(~np.isfinite(pct) | (pct == 0) | (np.abs(pct) > 100), "bad_percentage")
+        reasons.flag(~(np.isfinite(depth) & (depth >= 0) & np.isfinite(notional) & (notional >= 0)), "negative_depth")
         # One snapshot holds one row per band: (second, band) identifies a row.
         key = ts // NS_PER_S * 10_000 + np.rint(np.where(np.isfinite(pct), pct, 0) * 10).astype(np.int64) + 5_000
-        return Prepared(ts, ts, key, reasons)
+        return Prepared(ts, ts, key, reasons.array())
 
 
 CONVERTERS: dict[str, type[Converter]] = {

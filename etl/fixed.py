@@ -13,6 +13,7 @@ from nautilus_trader.model.objects import FIXED_PRECISION
 # A value is on the precision grid when it is this close to it (in grid units): the CSV's
 # decimal text parsed to float64 is off by at most a few ulps.
 _GRID_TOLERANCE = 1e-6
+_INT64_LIMIT = 9.2e18
 
 
 def to_grid(values: np.ndarray, precision: int) -> tuple[np.ndarray, np.ndarray]:
@@ -29,13 +30,26 @@ def to_grid(values: np.ndarray, precision: int) -> tuple[np.ndarray, np.ndarray]
     Returns
     -------
     tuple[np.ndarray, np.ndarray]
-        (int64 units, bool mask of values that lie on the grid and are finite).
+        (int64 units, bool mask of values that lie on the grid, are finite and fit in int64;
+        units are 0 where the mask is False).
 
     """
-    scaled = values * (10.0**precision)
-    units = np.rint(scaled)
-    on_grid = np.isfinite(scaled) & (np.abs(scaled - units) <= _GRID_TOLERANCE * np.maximum(1.0, np.abs(units) * 1e-9))
-    units = np.where(on_grid, units, 0.0).astype(np.int64)
+    return _grid_units(np.ascontiguousarray(values, dtype=np.float64), 10.0**precision)
+
+
+@nb.njit(cache=True)
+def _grid_units(values: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    # One pass instead of seven numpy temporaries: this runs on every price and size column.
+    n = values.shape[0]
+    units = np.zeros(n, dtype=np.int64)
+    on_grid = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        scaled = values[i] * scale
+        rounded = np.rint(scaled)
+        # Beyond int64 the units (and the i128 built from them) would wrap: off the grid too.
+        if np.isfinite(scaled) and abs(rounded) < _INT64_LIMIT and abs(scaled - rounded) <= _GRID_TOLERANCE * max(1.0, abs(rounded) * 1e-9):
+            units[i] = np.int64(rounded)
+            on_grid[i] = True
     return units, on_grid
 
 

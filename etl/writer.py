@@ -9,6 +9,8 @@ catalog's ``*.parquet`` globs never see a temporary file.
 import csv
 import datetime as dt
 import os
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +52,17 @@ def remove_stale_temp_files(root: Path) -> int:
     return removed
 
 
+def _write_slices(slices: list[tuple[pq.ParquetWriter, pa.Table]]) -> None:
+    for writer, table in slices:
+        writer.write_table(table)
+
+
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    # Prices, sides and repeated labels compress well as dictionaries; unique sizes and ids
+    # only cost encoding time.
+    return [f.name for f in schema if f.name.endswith("price") or f.name in ("aggressor_side", "instrument_id", "type", "symbol")]
+
+
 class DayWriters:
     """
     Stream a source file's rows into one catalog file per UTC day of ``ts_init``.
@@ -71,6 +84,10 @@ class DayWriters:
         self.token = token
         self._writers: dict[dt.date, tuple[Path, pq.ParquetWriter]] = {}
         self.rows_by_day: dict[dt.date, int] = {}
+        # Parquet encoding runs on a second thread (pyarrow releases the GIL) while the next
+        # block is parsed; at most one block is in flight, so memory stays bounded.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer")
+        self._pending: Future | None = None
 
     def write(self, table: pa.Table, ts_init: np.ndarray) -> None:
         """Append rows (non-decreasing in `ts_init`) to their days' files."""
@@ -80,16 +97,24 @@ class DayWriters:
         cuts = np.flatnonzero(np.diff(day_numbers)) + 1
         starts = np.concatenate(([0], cuts))
         stops = np.concatenate((cuts, [len(day_numbers)]))
+        slices = []
         for start, stop in zip(starts, stops, strict=True):
             day = day_of_ns(int(ts_init[start]))
-            self._writer(day).write_table(table.slice(start, stop - start))
+            slices.append((self._writer(day), table.slice(start, stop - start)))
             self.rows_by_day[day] = self.rows_by_day.get(day, 0) + int(stop - start)
+        self._wait()
+        self._pending = self._pool.submit(_write_slices, slices)
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
 
     def _writer(self, day: dt.date) -> pq.ParquetWriter:
         if day not in self._writers:
             self.directory.mkdir(parents=True, exist_ok=True)
             tmp = temp_path(self.directory / day_file_name(day), self.token)
-            self._writers[day] = (tmp, pq.ParquetWriter(tmp, self.schema, compression="snappy"))
+            self._writers[day] = (tmp, pq.ParquetWriter(tmp, self.schema, compression="snappy", use_dictionary=_dictionary_columns(self.schema)))
         return self._writers[day][1]
 
     def commit(self, owned_days: list[dt.date]) -> list[Path]:
@@ -108,6 +133,8 @@ class DayWriters:
             The catalog files written, sorted.
 
         """
+        self._wait()
+        self._pool.shutdown()
         written = []
         for day, (tmp, writer) in sorted(self._writers.items()):
             writer.close()
@@ -122,6 +149,11 @@ class DayWriters:
 
     def abort(self) -> None:
         """Close and delete every temporary file; the catalog is left as it was."""
+        try:
+            self._wait()
+        except Exception:  # noqa: S110 - the write being aborted may be the one that failed
+            pass
+        self._pool.shutdown()
         for tmp, writer in self._writers.values():
             try:
                 writer.close()
