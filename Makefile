@@ -11,6 +11,8 @@ DEMO_SYMBOLS ?= BTCUSDT
 DEMO_START   ?= 2024-01-01
 DEMO_DAYS    ?= 3
 DEMO_SEED    ?= 7
+# The run config's [catalog] and [period] match the demo market above.
+DEMO_CONFIG  ?= configs/demo.toml
 
 .PHONY: install demo test bench lint clean
 
@@ -26,6 +28,7 @@ demo: $(STAMP)
 	$(PY) -m etl synth --out $(DEMO_RAW) --symbols $(DEMO_SYMBOLS) --start $(DEMO_START) --days $(DEMO_DAYS) --seed $(DEMO_SEED)
 	$(PY) -m etl ingest --raw $(DEMO_RAW) --catalog $(DEMO_CATALOG)
 	$(PY) -m etl report --catalog $(DEMO_CATALOG)
+	$(PY) run_backtest.py $(DEMO_CONFIG)
 
 test: $(STAMP)
 	$(PY) -m pytest -q

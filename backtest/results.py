@@ -1,0 +1,99 @@
+"""
+A finished run as plain data (``RunOutcome``), and the results folder it is written to.
+
+``RunOutcome`` holds only pandas tables and built-in values, so it pickles: sweep workers return it
+from another process. ``write_results`` lays out ``<output dir>/<run name>-<config hash>/``::
+
+    config.json       the resolved configuration (every default filled in)
+    stats.json        the statistics (see backtest.stats)
+    fills.parquet     every fill
+    positions.parquet every position lifecycle (round trip)
+    equity.parquet    sampled balance, unrealized PnL, equity, exposure and mark prices
+    funding.parquet   the funding ledger
+    account.parquet   the account's balance history (fills and funding settlements)
+    series.parquet    named series published by the strategy (publish_signal)
+    report.html       the interactive report (when enabled)
+
+"""
+
+import json
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+TABLES = ("fills", "positions", "equity", "funding", "account", "series")
+
+
+@dataclass
+class RunOutcome:
+    """
+    Everything a run produced, as plain data.
+
+    Parameters
+    ----------
+    run_id : str
+        ``<run name>-<config hash>``.
+    config : dict[str, Any]
+        The resolved configuration.
+    start_ns, end_ns : int
+        The simulated period (inclusive).
+    currency : str
+        The account currency.
+    stats : dict[str, Any]
+        The statistics.
+    fills, positions, equity, funding, account, series : pd.DataFrame
+        The run's tables.
+
+    """
+
+    run_id: str
+    config: dict[str, Any]
+    start_ns: int
+    end_ns: int
+    currency: str
+    stats: dict[str, Any]
+    fills: pd.DataFrame
+    positions: pd.DataFrame
+    equity: pd.DataFrame
+    funding: pd.DataFrame
+    account: pd.DataFrame
+    series: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Return the tables by name."""
+        return {name: getattr(self, name) for name in TABLES}
+
+
+def results_dir(output_dir: str | Path, run_id: str) -> Path:
+    """Return the folder a run's results are written to."""
+    return Path(output_dir) / run_id
+
+
+def write_results(outcome: RunOutcome, output_dir: str | Path) -> Path:
+    """
+    Write the run's configuration, statistics and tables (not the report) to its folder.
+
+    Parameters
+    ----------
+    outcome : RunOutcome
+        The run.
+    output_dir : str | Path
+        The parent folder (``[output] dir``).
+
+    Returns
+    -------
+    Path
+        The run's folder; an earlier run of the same config is overwritten file by file.
+
+    """
+    folder = results_dir(output_dir, outcome.run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(outcome.config, indent=2) + "\n")
+    (folder / "stats.json").write_text(json.dumps(outcome.stats, indent=2) + "\n")
+    for name, table in outcome.tables().items():
+        table.to_parquet(folder / f"{name}.parquet", index=False)
+    return folder

@@ -1,0 +1,58 @@
+"""Print a one-screen summary of a finished run (a rich table on stderr or stdout)."""
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from backtest.report import STATS_SHOWN
+from backtest.report import format_stat
+from backtest.report import period_text
+from backtest.results import RunOutcome
+
+EXTRA_SHOWN = [
+    ("final_equity", "Final equity", "{:,.2f}"),
+    ("realized_pnl", "Realized PnL (gross)", "{:+,.2f}"),
+    ("funding_net", "Funding net", "{:+,.2f}"),
+    ("unrealized_pnl_end", "Unrealized PnL at end", "{:+,.2f}"),
+    ("wall_secs", "Wall time (s)", "{:,.1f}"),
+]
+
+
+def print_summary(
+    outcome: RunOutcome, folder: Path, report: Path | None, console: Console | None = None
+) -> None:
+    """
+    Print the run's key statistics and where its results are.
+
+    Parameters
+    ----------
+    outcome : RunOutcome
+        The run.
+    folder : Path
+        The results folder.
+    report : Path | None
+        The report, if one was written.
+    console : Console, optional
+        Where to print (default: stdout).
+
+    """
+    console = console or Console(soft_wrap=True)
+    table = Table(title=f"{outcome.run_id}  ·  {period_text(outcome)}", show_header=False)
+    table.add_column(style="dim")
+    table.add_column(justify="right")
+    table.add_column(style="dim")
+    table.add_column(justify="right")
+    cells = [
+        (label, format_stat(outcome.stats.get(key), spec))
+        for key, label, spec in STATS_SHOWN + EXTRA_SHOWN
+    ]
+    half = (len(cells) + 1) // 2
+    for left, right in zip(cells[:half], cells[half:] + [("", "")], strict=False):
+        table.add_row(*left, *right)
+    console.print(table)
+    for note in outcome.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    console.print(f"results: {folder}")
+    if report is not None:
+        console.print(f"report:  {report}")

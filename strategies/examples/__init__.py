@@ -1,0 +1,1 @@
+"""Small example strategies: a demo strategy for the runtime, and an idle baseline for benchmarks."""

@@ -1,0 +1,41 @@
+"""The engine's baseline: a strategy that subscribes to the market data and does nothing."""
+
+from nautilus_trader.config import StrategyConfig
+from nautilus_trader.model.data import BarType
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.trading.strategy import Strategy
+
+
+class IdleConfig(StrategyConfig, frozen=True, kw_only=True):
+    """
+    Configuration for ``Idle``.
+
+    Parameters
+    ----------
+    instrument_id : str
+        The instrument whose quotes and trades are subscribed.
+    bar_type : str, optional
+        A bar type to subscribe to as well.
+
+    """
+
+    instrument_id: str
+    bar_type: str | None = None
+
+
+class Idle(Strategy):
+    """
+    Subscribe to quotes, trades and bars and ignore them.
+
+    Benchmarks compare a strategy's events per second with this one's on the same catalog: the
+    difference is what the strategy itself costs.
+
+    """
+
+    def on_start(self) -> None:
+        """Subscribe to the market data."""
+        instrument_id = InstrumentId.from_str(self.config.instrument_id)
+        self.subscribe_quote_ticks(instrument_id)
+        self.subscribe_trade_ticks(instrument_id)
+        if self.config.bar_type:
+            self.subscribe_bars(BarType.from_str(self.config.bar_type))

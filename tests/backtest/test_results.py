@@ -1,0 +1,252 @@
+"""The command line writes a complete results folder whose statistics match independent calculations."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import run_backtest
+from backtest.config import load_config
+from backtest.frames import ACCOUNT_COLUMNS
+from backtest.frames import FILL_COLUMNS
+from backtest.frames import POSITION_COLUMNS
+from backtest.recorder import LEDGER_COLUMNS
+from backtest.report import decimate
+from backtest.report import write_report
+from backtest.results import RunOutcome
+from tests.backtest.fixtures import T0
+from tests.backtest.fixtures import write_random_walk_catalog
+from tests.backtest.test_stats import brute_force_max_drawdown
+
+CONFIG = """
+[run]
+name = "results-test"
+
+[catalog]
+path = "{catalog}"
+
+[period]
+start = 2024-01-01T00:00:00Z
+end = 2024-01-03T00:00:00Z
+
+[venue]
+starting_balance = 50000
+
+[data]
+instruments = ["BTCUSDT-PERP.BINANCE"]
+chunk_size = 20000
+
+[strategy]
+path = "strategies.examples.imbalance_momentum:ImbalanceMomentum"
+config_path = "strategies.examples.imbalance_momentum:ImbalanceMomentumConfig"
+
+[strategy.params]
+instrument_id = "BTCUSDT-PERP.BINANCE"
+bar_type = "BTCUSDT-PERP.BINANCE-1-MINUTE-LAST-EXTERNAL"
+fast_period = 10
+slow_period = 40
+min_hold_bars = 20
+trade_notional = 25000.0
+
+[output]
+dir = "{output}"
+equity_interval_secs = 300
+progress = false
+"""
+FILES = {
+    "config.json",
+    "stats.json",
+    "fills.parquet",
+    "positions.parquet",
+    "equity.parquet",
+    "funding.parquet",
+    "account.parquet",
+    "series.parquet",
+    "report.html",
+}
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory):
+    """Run ``run_backtest.py`` in-process on two days of a random-walk market."""
+    root = tmp_path_factory.mktemp("cli")
+    write_random_walk_catalog(
+        root / "catalog", T0, days=2, seed=3, quote_every_ms=2_000, trade_every_ms=3_000
+    )
+    path = root / "run.toml"
+    path.write_text(CONFIG.format(catalog=root / "catalog", output=root / "results"))
+    code = run_backtest.main([str(path)])
+    config = load_config(path)
+    folder = root / "results" / config.run_id()
+    tables = {
+        name: pd.read_parquet(folder / f"{name}.parquet")
+        for name in ("fills", "positions", "equity", "funding")
+    }
+    stats = json.loads((folder / "stats.json").read_text())
+    return code, config, folder, stats, tables
+
+
+def test_the_results_folder_is_named_by_run_and_config_hash_and_holds_every_file(cli_run):
+    # Arrange
+    code, config, folder, _, _ = cli_run
+
+    # Act
+    files = {p.name for p in folder.iterdir()}
+
+    # Assert
+    assert code == 0
+    assert folder.name == f"results-test-{config.config_hash()}"
+    assert files == FILES
+    assert json.loads((folder / "config.json").read_text()) == config.resolved()
+
+
+def test_returns_and_drawdown_match_the_equity_curve(cli_run):
+    # Arrange
+    _, _, _, stats, tables = cli_run
+    equity = [50_000.0] + tables["equity"]["equity"].tolist()
+
+    # Act
+    total_return = equity[-1] / 50_000.0 - 1.0
+    drawdown = brute_force_max_drawdown(equity)
+
+    # Assert
+    assert stats["total_return"] == pytest.approx(total_return, abs=1e-12)
+    assert stats["max_drawdown"] == pytest.approx(drawdown, abs=1e-12)
+    assert stats["max_drawdown"] > 0
+
+
+def test_sharpe_and_sortino_come_from_daily_equity_returns(cli_run):
+    # Arrange
+    _, _, _, stats, tables = cli_run
+    curve = tables["equity"].assign(day=lambda f: pd.to_datetime(f["ts"], utc=True).dt.floor("D"))
+    closes = np.r_[50_000.0, curve.groupby("day")["equity"].last().to_numpy()]
+    returns = closes[1:] / closes[:-1] - 1.0
+
+    # Act
+    sharpe = returns.mean() / returns.std(ddof=1) * math.sqrt(365)
+    sortino = returns.mean() / math.sqrt((np.minimum(returns, 0) ** 2).mean()) * math.sqrt(365)
+
+    # Assert
+    assert stats["days"] == 2
+    assert stats["sharpe"] == pytest.approx(sharpe)
+    assert (
+        stats["sortino"] == pytest.approx(sortino)
+        if (returns < 0).any()
+        else stats["sortino"] is None
+    )
+
+
+def test_trade_fee_and_funding_figures_match_the_tables(cli_run):
+    # Arrange
+    _, _, _, stats, tables = cli_run
+    fills, positions, funding = tables["fills"], tables["positions"], tables["funding"]
+    closed = positions[~positions["is_open"]]
+
+    # Act, Assert
+    assert stats["trades"] == len(closed) > 0
+    assert stats["win_rate"] == pytest.approx((closed["realized_pnl"] > 0).mean())
+    assert stats["fees_paid"] == pytest.approx(fills["commission"].sum())
+    assert stats["funding_paid"] == pytest.approx(
+        -funding.loc[funding["payment"] < 0, "payment"].sum()
+    )
+    assert stats["funding_received"] == pytest.approx(
+        funding.loc[funding["payment"] > 0, "payment"].sum()
+    )
+    assert stats["turnover"] == pytest.approx((fills["qty"] * fills["price"]).sum() / 50_000.0)
+    assert stats["funding_settlements"] == 6
+    assert 0.5 < stats["exposure_time"] <= 1.0
+    assert stats["events"] > 100_000 and stats["events_per_sec"] > 0
+
+
+def test_the_report_is_self_contained_and_has_every_panel(cli_run):
+    # Arrange
+    _, _, folder, _, _ = cli_run
+
+    # Act
+    page = (folder / "report.html").read_text()
+
+    # Assert
+    assert "<script src=" not in page  # plotly.js is inlined: the page opens offline
+    assert "Plotly.newPlot" in page
+    for title in (
+        "mark price, entries and exits",
+        "Equity and balance",
+        "Drawdown",
+        "toxicity: book_imbalance",
+        "regime: funding_annualized",
+        "Funding payments",
+    ):
+        assert title in page
+
+
+def test_the_summary_names_the_run_and_where_its_results_are(cli_run, capsys, tmp_path: Path):
+    # Arrange
+    _, config, folder, _, _ = cli_run
+    path = tmp_path / "again.toml"
+    path.write_text(CONFIG.format(catalog=config.catalog.path, output=tmp_path))
+
+    # Act
+    code = run_backtest.main([str(path), "--no-report"])
+    out = capsys.readouterr().out
+
+    # Assert
+    assert code == 0
+    assert config.run_id() in out
+    assert f"results: {tmp_path / config.run_id()}" in out
+    assert "report:" not in out
+    assert not (tmp_path / config.run_id() / "report.html").exists()
+
+
+def test_thinning_a_long_series_keeps_its_extremes_and_skips_gaps():
+    # Arrange
+    ts = np.arange(100_000, dtype=np.int64)
+    values = np.sin(ts / 5_000.0)
+    values[12_345] = -7.0  # a one-sample crash
+    values[50_000:50_100] = np.nan  # no price yet / a gap
+
+    # Act
+    kept_ts, kept = decimate(ts, values, max_points=1_000)
+
+    # Assert
+    assert len(kept) <= 1_000
+    assert kept.min() == -7.0 and kept.max() == values[np.isfinite(values)].max()
+    assert np.all(np.diff(kept_ts) > 0) and np.isfinite(kept).all()
+
+
+def test_a_run_without_trades_series_or_funding_still_renders(tmp_path: Path):
+    # Arrange
+    ts = T0 + np.arange(3, dtype=np.int64) * 60_000_000_000
+    outcome = RunOutcome(
+        run_id="idle-0",
+        config={"strategy": {"path": "strategies.examples.idle:Idle"}},
+        start_ns=int(ts[0]),
+        end_ns=int(ts[-1]),
+        currency="USDT",
+        stats={"total_return": 0.0, "sharpe": None},
+        fills=pd.DataFrame(columns=FILL_COLUMNS),
+        positions=pd.DataFrame(columns=POSITION_COLUMNS),
+        equity=pd.DataFrame(
+            {
+                "ts": ts,
+                "balance": 1e5,
+                "unrealized_pnl": 0.0,
+                "equity": 1e5,
+                "gross_exposure": 0.0,
+                "price[BTCUSDT-PERP.BINANCE]": [np.nan, 42_000.0, 42_001.0],
+            },
+        ),
+        funding=pd.DataFrame(columns=LEDGER_COLUMNS),
+        account=pd.DataFrame(columns=ACCOUNT_COLUMNS),
+        series=pd.DataFrame(columns=["ts", "name", "value"]),
+    )
+
+    # Act
+    path = write_report(outcome, tmp_path)
+
+    # Assert
+    page = path.read_text()
+    assert "Drawdown" in page and "Funding payments" in page
+    assert "Sharpe (365d)</th><td>–" in page
