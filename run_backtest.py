@@ -1,12 +1,19 @@
 """
 ``python run_backtest.py configs/<name>.toml``: run one backtest and write its results folder.
 
+``python run_backtest.py --sweep configs/<sweep>.toml [--workers N] [--backend local|ray]
+[--ray-address ADDRESS]``: run a parameter or ablation sweep (see ``backtest.sweep``), resumable,
+into ``<output dir>/<sweep name>/`` (``runs.parquet``, ``summary.html``).
+
 Prints a progress line while it runs and a one-screen summary at the end. A bad configuration or a
 catalog that lacks requested data is reported in a few lines naming the key, without a traceback
-(exit code 2 and 3).
+(exit code 2 and 3). A sweep in which some runs failed exits with 1 (the failures are in the
+results table); one already running elsewhere with 4; an interrupted one (Ctrl-C or SIGTERM) with
+130, its finished runs stored (run the same command to resume).
 """
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -20,28 +27,90 @@ from backtest.report import write_report
 from backtest.results import write_results
 from backtest.summary import print_summary
 
+EXIT_RUNS_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_DATA = 3
+EXIT_BUSY = 4
+EXIT_INTERRUPTED = 130
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line, run the backtest and write its results."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run_backtest.py", description=__doc__.split("\n\n")[0].strip()
     )
-    parser.add_argument("config", type=Path, help="the run configuration (TOML)")
+    parser.add_argument("config", type=Path, nargs="?", help="the run configuration (TOML)")
     parser.add_argument("--output-dir", type=Path, help="override [output] dir")
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
     parser.add_argument("--no-progress", action="store_true", help="no progress display")
+    sweep = parser.add_argument_group("sweeps")
+    sweep.add_argument("--sweep", type=Path, metavar="SPEC", help="run the sweep spec (TOML)")
+    sweep.add_argument("--workers", type=int, help="worker processes (default: the CPUs here)")
+    sweep.add_argument("--backend", choices=("local", "ray"), default="local")
+    sweep.add_argument("--ray-address", help="Ray cluster to use (default: start a local one)")
+    sweep.add_argument(
+        "--max-tasks-per-child",
+        type=int,
+        default=4,
+        help="runs per worker process before it is replaced (default 4)",
+    )
+    return parser
+
+
+def _print_config_error(err: Console, e: ConfigError) -> None:
+    err.print(f"[bold red]config error[/] in {e.source}:", highlight=False)
+    for problem in e.problems:
+        err.print(f"  - {problem}", highlight=False, markup=False)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _run_sweep(args: argparse.Namespace, err: Console) -> int:
+    # Imported here: the single-run path does not need the sweep machinery.
+    from backtest.sweep.backends import BackendError
+    from backtest.sweep.backends import make_backend
+    from backtest.sweep.runner import print_summary as print_sweep_summary
+    from backtest.sweep.runner import run_sweep
+    from backtest.sweep.store import StoreBusy
+
+    # A kill (a cluster job cancelled, a scheduler's timeout) stops the sweep as Ctrl-C does: the
+    # workers are stopped and the finished runs written before the process ends.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        backend = make_backend(
+            args.backend, args.workers, args.max_tasks_per_child, args.ray_address
+        )
+        outcome = run_sweep(args.sweep, backend, console=err, progress=not args.no_progress)
+    except ConfigError as e:
+        _print_config_error(err, e)
+        return EXIT_CONFIG
+    except (StoreBusy, BackendError) as e:
+        err.print(f"[bold red]sweep error[/]: {e}", highlight=False)
+        return EXIT_BUSY if isinstance(e, StoreBusy) else EXIT_CONFIG
+    except KeyboardInterrupt:
+        err.print("interrupted: finished runs are stored; run the same command to resume")
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print_sweep_summary(outcome)
+    return EXIT_RUNS_FAILED if outcome.failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, run the backtest (or the sweep) and write its results."""
+    parser = _parser()
     args = parser.parse_args(argv)
+    if (args.config is None) == (args.sweep is None):
+        parser.error("give either a run configuration or --sweep SPEC")
     err = Console(stderr=True, soft_wrap=True)
+    if args.sweep is not None:
+        return _run_sweep(args, err)
     try:
         config = load_config(args.config)
         outcome = run_backtest(config, progress=False if args.no_progress else None)
     except ConfigError as e:
-        err.print(f"[bold red]config error[/] in {e.source}:", highlight=False)
-        for problem in e.problems:
-            err.print(f"  - {problem}", highlight=False, markup=False)
+        _print_config_error(err, e)
         return EXIT_CONFIG
     except DataError as e:
         err.print(f"[bold red]data error[/] in {args.config}: {e}", highlight=False)
