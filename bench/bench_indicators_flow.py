@@ -10,10 +10,9 @@ the batch must be >= 50x faster per event.
 The event generators here are also the random event source of the parity tests.
 """
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
+from functools import partial
 
 import numpy as np
 from nautilus_trader.model.data import Bar
@@ -26,6 +25,9 @@ from nautilus_trader.model.identifiers import TradeId
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
+from bench.timing import batch_us
+from bench.timing import loop_us
+from bench.timing import per_call_us
 from data_types.book_depth import BookDepth
 from indicators.book import DepthImbalance
 from indicators.book import OrderFlowImbalance
@@ -178,27 +180,6 @@ def quote_arrays(ticks: list[QuoteTick]) -> tuple[np.ndarray, ...]:
     )
 
 
-def _per_call_us(make: Callable, handler: str, items: list, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        handle = getattr(make(), handler)  # a fresh indicator: timestamps restart
-        t0 = time.process_time()  # CPU time: jobs of others on the shared cores do not count
-        for item in items:
-            handle(item)
-        best = min(best, time.process_time() - t0)
-    return best / len(items) * 1e6
-
-
-def _batch_us(run: Callable[..., np.ndarray], args: tuple, repeat: int = 3) -> float:
-    run(*args)  # compile / load
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.process_time()
-        run(*args)
-        best = min(best, time.process_time() - t0)
-    return best / len(args[0]) * 1e6
-
-
 @dataclass(frozen=True)
 class Case:
     """One benchmarked configuration: how to build it and which inputs it takes."""
@@ -289,10 +270,7 @@ def _extraction_floor_us(feeds: dict) -> tuple[float, float]:
             q.ask_size.as_double(),
         )
 
-    return (
-        _per_call_us(lambda: SimpleNamespace(handle=trade), "handle", feeds["trades"][1]),
-        _per_call_us(lambda: SimpleNamespace(handle=quote), "handle", feeds["quotes"][1]),
-    )
+    return loop_us(trade, feeds["trades"][1]), loop_us(quote, feeds["quotes"][1])
 
 
 def main(n_objects: int = 50_000, n_batch: int = 1_000_000) -> None:
@@ -307,8 +285,8 @@ def main(n_objects: int = 50_000, n_batch: int = 1_000_000) -> None:
     feeds = _feeds(n_objects, n_batch)
     for case in CASES:
         handler, objects, args, method = feeds[case.feed]
-        incremental = _per_call_us(case.make, handler, objects)
-        batch = _batch_us(getattr(case.make(), method), args)
+        incremental = per_call_us(case.make, handler, objects)
+        batch = batch_us(partial(getattr(case.make(), method), *args), len(args[0]))
         ratio = incremental / batch
         within, fast = incremental <= case.budget_us, ratio >= MIN_SPEEDUP
         over += not within

@@ -12,8 +12,6 @@ Times are process CPU time (``time.process_time``), best of three: on the shared
 wall-clock time mostly measures the other engineers' load.
 """
 
-import math
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -22,6 +20,9 @@ from nautilus_trader.model.data import BarType
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
+from bench.timing import batch_us
+from bench.timing import loop_us
+from bench.timing import per_call_us
 from data_types import FundingRate
 from data_types import FuturesMetrics
 from indicators.kernels import regime as kr
@@ -87,37 +88,6 @@ def random_regime(n_metrics: int, seed: int = 0) -> dict[str, np.ndarray]:
         "funding_ts": T0 + 96 * step * np.arange(1, n_funding + 1, dtype=np.int64),
         "funding": rng.normal(1e-4, 1e-4, n_funding),
     }
-
-
-def _per_call_us(make: Callable, handler: str, items: list, repeat: int = 3) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        handle = getattr(make(), handler)  # a fresh indicator: sessions restart
-        t0 = time.process_time()
-        for item in items:
-            handle(item)
-        best = min(best, time.process_time() - t0)
-    return best / len(items) * 1e6
-
-
-def _loop_us(body: Callable, items: list, repeat: int = 3) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.process_time()
-        for item in items:
-            body(item)
-        best = min(best, time.process_time() - t0)
-    return best / len(items) * 1e6
-
-
-def _batch_us(run: Callable[[], np.ndarray], n_events: int, repeat: int = 3) -> float:
-    run()  # compile or load from the cache
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.process_time()
-        run()
-        best = min(best, time.process_time() - t0)
-    return best / n_events * 1e6
 
 
 def _bar_cases(d: dict[str, np.ndarray]) -> list[tuple[str, Callable, Callable]]:
@@ -200,23 +170,23 @@ def _regime_rows(n_objects: int, n_batch: int) -> list[tuple[str, float, float]]
     return [
         (
             "FundingZScore(21)",
-            _per_call_us(lambda: FundingZScore(21), "handle_funding_rate", many_funding),
-            _batch_us(lambda: kroll.zscore_batch(rates, 21), n_batch),
+            per_call_us(lambda: FundingZScore(21), "handle_funding_rate", many_funding),
+            batch_us(lambda: kroll.zscore_batch(rates, 21), n_batch),
         ),
         (
             "DeltaLogOpenInterest(12)",
-            _per_call_us(lambda: DeltaLogOpenInterest(12), "handle_metrics", metrics),
-            _batch_us(lambda: kr.delta_log_batch(big["oi"], 12), n_batch),
+            per_call_us(lambda: DeltaLogOpenInterest(12), "handle_metrics", metrics),
+            batch_us(lambda: kr.delta_log_batch(big["oi"], 12), n_batch),
         ),
         (
             "LogLongShortRatio",
-            _per_call_us(LogLongShortRatio, "handle_metrics", metrics),
-            _batch_us(lambda: kr.log_ratio_batch(big["ls"]), n_batch),
+            per_call_us(LogLongShortRatio, "handle_metrics", metrics),
+            batch_us(lambda: kr.log_ratio_batch(big["ls"]), n_batch),
         ),
         (
             "CrowdingIndex(21,2016,12) metrics",
-            _loop_us(crowd.handle_metrics, metrics),
-            _batch_us(lambda: kr.crowding_batch(kind, x1, x2, 21, 2016, 12, w), kind.size),
+            loop_us(crowd.handle_metrics, metrics),
+            batch_us(lambda: kr.crowding_batch(kind, x1, x2, 21, 2016, 12, w), kind.size),
         ),
     ]
 
@@ -240,8 +210,8 @@ def main() -> None:
     print(
         f"incremental: {N_OBJECTS:,} Nautilus events per indicator (best of 3); batch: {N_BATCH:,} events"
     )
-    floor2 = _loop_us(lambda b: (b.high.as_double(), b.low.as_double()), bars)
-    floor4 = _loop_us(
+    floor2 = loop_us(lambda b: (b.high.as_double(), b.low.as_double()), bars)
+    floor4 = loop_us(
         lambda b: (b.open.as_double(), b.high.as_double(), b.low.as_double(), b.close.as_double()),
         bars,
     )
@@ -249,7 +219,7 @@ def main() -> None:
         f"reference: reading 2 prices off a Bar {floor2:.3f} µs, 4 prices {floor4:.3f} µs (in a Python loop)"
     )
     rows = [
-        (name, _per_call_us(make, "handle_bar", bars), _batch_us(batch, N_BATCH))
+        (name, per_call_us(make, "handle_bar", bars), batch_us(batch, N_BATCH))
         for name, make, batch in _bar_cases(big)
     ]
     rows += _regime_rows(N_OBJECTS, N_BATCH)

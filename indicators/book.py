@@ -13,11 +13,9 @@ from nautilus_trader.model.data import QuoteTick
 from numpy.typing import ArrayLike
 
 from data_types.book_depth import BookDepth
-from indicators.flow import BorrowedKernelIndicator
-from indicators.flow import RingIndicator
-from indicators.flow import as_float64
-from indicators.flow import as_int64
-from indicators.flow import require_size
+from indicators.base import BorrowedKernelIndicator
+from indicators.base import RingIndicator
+from indicators.base import bind_kernel
 from indicators.kernels.book import OFI_INCREMENT
 from indicators.kernels.book import OFI_WINDOW
 from indicators.kernels.book import SKIPPED
@@ -32,9 +30,11 @@ from indicators.kernels.book import ofi_step_at
 from indicators.kernels.book import simple_state
 from indicators.kernels.book import spread_batch
 from indicators.kernels.book import spread_step_at
-from indicators.kernels.flow import GROW
-from indicators.rolling import bind_kernel
+from indicators.kernels.windows import GROW
+from indicators.validation import as_float64
+from indicators.validation import as_int64
 from indicators.validation import require_finite
+from indicators.validation import require_size
 
 
 class BookIndicator(BorrowedKernelIndicator):
@@ -248,9 +248,7 @@ class OrderFlowImbalance(RingIndicator, BookIndicator):
             ask_size,
         )
         if value == GROW:
-            self._grow_ring()
-            self._update(ts, bid, bid_size, ask, ask_size)
-            return
+            value = self._step_grown(ts, bid, bid_size, ask, ask_size)
         self.value = value
         if not self.initialized:
             self._warm_up()

@@ -2,8 +2,10 @@
 Trade-flow indicators: signed volume imbalance, VPIN, Kyle's lambda and Hawkes intensity.
 
 Each class is a NautilusTrader ``Indicator`` over the compiled step of
-``indicators.kernels.flow``; its ``batch*`` methods run the numba batch twin of the same step
-from a fresh state with the same parameters, so both paths return the same series.
+``indicators.kernels.flow`` (VPIN: ``indicators.kernels.vpin``); its ``batch*`` methods run the
+numba batch twin of the same step from a fresh state with the same parameters, so both paths
+return the same series. The shared plumbing (``BorrowedKernelIndicator``, ``RingIndicator``) is
+in ``indicators.base`` and the input checks in ``indicators.validation``; both are re-exported.
 
 Raw inputs use NautilusTrader's conventions: timestamps are int nanoseconds, aggressor sides are
 ``AggressorSide`` codes (1 buyer, 2 seller, 0 none). ``value`` is NaN until ``initialized``.
@@ -12,26 +14,16 @@ Raw inputs use NautilusTrader's conventions: timestamps are int nanoseconds, agg
 import math
 
 import numpy as np
-from nautilus_trader.indicators.base import Indicator
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import TradeTick
 from numpy.typing import ArrayLike
 
-from indicators.kernels.flow import BAR_TAKER
-from indicators.kernels.flow import GROW
+from indicators.base import BorrowedKernelIndicator
+from indicators.base import RingIndicator
+from indicators.base import bind_kernel
 from indicators.kernels.flow import H_ALPHA
 from indicators.kernels.flow import H_BETA
-from indicators.kernels.flow import READY
 from indicators.kernels.flow import SVI_RING
-from indicators.kernels.flow import V_BUCKETS
-from indicators.kernels.flow import V_CLASSIFIER
-from indicators.kernels.flow import V_DONE
-from indicators.kernels.flow import V_LAST_IMB
-from indicators.kernels.flow import V_NEXT
-from indicators.kernels.flow import V_SIGMA
-from indicators.kernels.flow import V_SIZE
-from indicators.kernels.flow import event_ring_grow
-from indicators.kernels.flow import event_ring_new
 from indicators.kernels.flow import hawkes_batch
 from indicators.kernels.flow import hawkes_intensity_at
 from indicators.kernels.flow import hawkes_state
@@ -42,136 +34,28 @@ from indicators.kernels.flow import kyle_step_at
 from indicators.kernels.flow import svi_batch
 from indicators.kernels.flow import svi_state
 from indicators.kernels.flow import svi_step_at
-from indicators.kernels.flow import vpin_bar_batch
-from indicators.kernels.flow import vpin_bar_step_at
-from indicators.kernels.flow import vpin_state
-from indicators.kernels.flow import vpin_trade_batch
-from indicators.kernels.flow import vpin_trade_step_at
-from indicators.rolling import bind_kernel
+from indicators.kernels.state import READY as READY
+from indicators.kernels.vpin import BAR_TAKER
+from indicators.kernels.vpin import V_BUCKETS
+from indicators.kernels.vpin import V_CLASSIFIER
+from indicators.kernels.vpin import V_DONE
+from indicators.kernels.vpin import V_LAST_IMB
+from indicators.kernels.vpin import V_NEXT
+from indicators.kernels.vpin import V_SIGMA
+from indicators.kernels.vpin import V_SIZE
+from indicators.kernels.vpin import vpin_bar_batch
+from indicators.kernels.vpin import vpin_bar_step_at
+from indicators.kernels.vpin import vpin_state
+from indicators.kernels.vpin import vpin_trade_batch
+from indicators.kernels.vpin import vpin_trade_step_at
+from indicators.kernels.windows import GROW
+from indicators.kernels.windows import event_ring_grow as event_ring_grow
+from indicators.kernels.windows import event_ring_new as event_ring_new
+from indicators.validation import as_float64
+from indicators.validation import as_int64
 from indicators.validation import require_finite
-
-
-def require_size(indicator: str, **sizes: float) -> None:
-    """
-    Refuse NaN, infinite or negative sizes.
-
-    Raises
-    ------
-    ValueError
-        If any size is not finite or is negative.
-
-    """
-    require_finite(indicator, **sizes)
-    for name, size in sizes.items():
-        if size < 0:
-            raise ValueError(f"{indicator}: input {name}={size!r} is negative")
-
-
-def require_trade(indicator: str, ts: int, size: float, side: int, **prices: float) -> int:
-    """
-    Refuse NaN/inf trade input or a negative size; return ``ts`` as an int.
-
-    The aggressor side code and the timestamp order are checked by the kernel.
-
-    Raises
-    ------
-    ValueError
-        On NaN/inf input or a negative size.
-
-    """
-    require_size(indicator, size=size)
-    require_finite(indicator, ts=ts, aggressor_side=side, **prices)
-    return int(ts)
-
-
-def as_int64(values: ArrayLike) -> np.ndarray:
-    """Return ``values`` as a contiguous int64 array (timestamps in ns)."""
-    return np.ascontiguousarray(values, dtype=np.int64)
-
-
-def as_float64(values: ArrayLike) -> np.ndarray:
-    """Return ``values`` as a contiguous float64 array."""
-    return np.ascontiguousarray(values, dtype=np.float64)
-
-
-class BorrowedKernelIndicator(Indicator):
-    """
-    Base of the flow and book indicators: one kernel state array, stepped by address.
-
-    Like ``indicators.rolling.KernelIndicator`` (one state array, a compiled step, NaN until
-    initialized), but the step is the kernel's ``*_step_at`` entry, which borrows the state by
-    (address, size) instead of receiving the array: numba neither unboxes an array nor counts
-    references per call, which saves ~80 ns of a 0.5 µs budget. The state array lives as long as
-    the indicator and is only ever updated in place. Initialization follows the kernel's READY
-    slot (Kyle's lambda can be NaN once initialized).
-
-    Subclasses set ``_step`` (``bind_kernel`` of the ``*_step_at`` entry), call it with
-    ``_address`` and ``_slots``, set ``value`` and call ``_warm_up`` while not initialized.
-
-    Parameters
-    ----------
-    params : list
-        The parameters shown in ``repr``.
-    state : np.ndarray
-        The fresh kernel state (kept to reset and to start batch runs from).
-
-    """
-
-    # Slots, not a __dict__: attribute access on this Cython-based class is ~2x faster.
-    __slots__ = ("value", "_state", "_fresh", "_step", "_address", "_slots")
-
-    def __init__(self, params: list, state: np.ndarray) -> None:
-        super().__init__(params=params)
-        self._fresh = state
-        self._state = state.copy()
-        self._address = self._state.ctypes.data
-        self._slots = self._state.size
-        self.value = math.nan
-
-    def _warm_up(self) -> None:
-        # Runs only until initialized: the kernel's READY flag decides.
-        self._set_has_inputs(True)
-        if self._state[READY]:
-            self._set_initialized(True)
-
-    def _reset(self) -> None:
-        self._state[:] = self._fresh
-        self.value = math.nan
-
-    def _start(self) -> np.ndarray:
-        return self._fresh.copy()
-
-
-class RingIndicator(BorrowedKernelIndicator):
-    """
-    Base of the indicators whose kernel also keeps an event ring (time and volume windows).
-
-    The ring is a second borrowed array; when the step returns ``GROW`` the subclass calls
-    ``_grow_ring`` and repeats the update. Subclasses set ``_ring_offset``, the offset of the
-    ring's header in the state.
-    """
-
-    __slots__ = ("_ring", "_ring_address", "_ring_slots")
-    _ring_offset = 0
-
-    def __init__(self, params: list, state: np.ndarray) -> None:
-        super().__init__(params, state)
-        self._set_ring(self._new_ring())
-
-    def _new_ring(self) -> np.ndarray:
-        return event_ring_new(self._fresh, self._ring_offset)
-
-    def _set_ring(self, ring: np.ndarray) -> None:
-        self._ring = ring
-        self._ring_address = ring.ctypes.data
-        self._ring_slots = ring.size
-
-    def _grow_ring(self) -> None:
-        self._set_ring(event_ring_grow(self._state, self._ring_offset, self._ring))
-
-    def _reset(self) -> None:
-        super()._reset()
-        self._set_ring(self._new_ring())
+from indicators.validation import require_size
+from indicators.validation import require_trade
 
 
 class PriceTradeIndicator(BorrowedKernelIndicator):
@@ -292,9 +176,7 @@ class SignedVolumeImbalance(RingIndicator):
             self._address, self._slots, self._ring_address, self._ring_slots, ts, size, side
         )
         if value == GROW:
-            self._grow_ring()
-            self._update(ts, size, side)
-            return
+            value = self._step_grown(ts, size, side)
         self.value = value
         if not self.initialized:
             self._warm_up()

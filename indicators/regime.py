@@ -12,21 +12,26 @@ import numpy as np
 
 from data_types import FundingRate
 from data_types import FuturesMetrics
+from indicators.base import KernelIndicator
+from indicators.base import ScalarKernelIndicator
+from indicators.base import bind_kernel as bind_kernel
 from indicators.kernels.regime import CR_Z
-from indicators.kernels.regime import crowding_funding_step
-from indicators.kernels.regime import crowding_metrics_step
+from indicators.kernels.regime import crowding_funding_step as crowding_funding_step
+from indicators.kernels.regime import crowding_funding_step_at
+from indicators.kernels.regime import crowding_metrics_step as crowding_metrics_step
+from indicators.kernels.regime import crowding_metrics_step_at
 from indicators.kernels.regime import crowding_new
 from indicators.kernels.regime import delta_log_new
-from indicators.kernels.regime import delta_log_step
+from indicators.kernels.regime import delta_log_step as delta_log_step
+from indicators.kernels.regime import delta_log_step_at
 from indicators.kernels.regime import log_ratio_new
-from indicators.kernels.regime import log_ratio_step
+from indicators.kernels.regime import log_ratio_step as log_ratio_step
+from indicators.kernels.regime import log_ratio_step_at
 from indicators.kernels.rolling import rolling_new
-from indicators.kernels.rolling import zscore_push
-from indicators.rolling import KernelIndicator
-from indicators.rolling import ScalarKernelIndicator
-from indicators.rolling import bind_kernel
-from indicators.rolling import require_window
+from indicators.kernels.rolling import zscore_push as zscore_push
+from indicators.kernels.rolling import zscore_push_at
 from indicators.validation import require_finite
+from indicators.validation import require_window
 
 # FuturesMetrics fields that hold a long/short ratio.
 LONG_SHORT_FIELDS = (
@@ -60,7 +65,7 @@ class FundingZScore(ScalarKernelIndicator):
 
     def __init__(self, window: int) -> None:
         self.window = require_window("window", window, 2)
-        super().__init__([self.window], rolling_new(self.window), zscore_push, (0.0,))
+        super().__init__([self.window], rolling_new(self.window), zscore_push_at, (0.0,))
 
     def handle_funding_rate(self, funding: FundingRate) -> None:
         """Update with a funding settlement's ``last_funding_rate``."""
@@ -83,7 +88,7 @@ class DeltaLogOpenInterest(ScalarKernelIndicator):
 
     def __init__(self, lag: int = 1) -> None:
         self.lag = require_window("lag", lag, 1)
-        super().__init__([self.lag], delta_log_new(self.lag), delta_log_step, (1.0,))
+        super().__init__([self.lag], delta_log_new(self.lag), delta_log_step_at, (1.0,))
 
     def handle_metrics(self, metrics: FuturesMetrics) -> None:
         """Update with a metrics row's ``sum_open_interest``."""
@@ -106,7 +111,7 @@ class LogLongShortRatio(KernelIndicator):
 
     def __init__(self, field: str = "count_long_short_ratio") -> None:
         self.field = _require_long_short_field(field)
-        super().__init__([self.field], log_ratio_new(), log_ratio_step, (1.0,))
+        super().__init__([self.field], log_ratio_new(), log_ratio_step_at, (1.0,))
 
     def update_raw(self, ratio: float) -> float:
         """
@@ -119,7 +124,7 @@ class LogLongShortRatio(KernelIndicator):
 
         """
         require_finite(self.name, ratio=ratio)
-        return self._record(self._step(self._state, ratio))
+        return self._record(self._step(self._address, self._slots, ratio))
 
     def handle_metrics(self, metrics: FuturesMetrics) -> None:
         """Update with the configured long/short field of a metrics row."""
@@ -180,8 +185,8 @@ class CrowdingIndex(KernelIndicator):
             *self.weights,
             long_short_field,
         ]
-        super().__init__(params, state, crowding_funding_step, (0.0,))
-        self._metrics_step = bind_kernel(crowding_metrics_step, state, 1.0, 1.0)
+        super().__init__(params, state, crowding_funding_step_at, (0.0,))
+        self._metrics_step = self._bind(crowding_metrics_step_at, (1.0, 1.0))
 
     @property
     def z_funding(self) -> float:
@@ -222,12 +227,14 @@ class CrowdingIndex(KernelIndicator):
             raise ValueError(f"{self.name}: update_raw needs a funding rate or a metrics row")
         if funding_rate is not None:
             require_finite(self.name, funding_rate=funding_rate)
-            self._record(self._step(self._state, funding_rate))
+            self._record(self._step(self._address, self._slots, funding_rate))
         if open_interest is not None:
             require_finite(
                 self.name, open_interest=open_interest, long_short_ratio=long_short_ratio
             )
-            self._record(self._metrics_step(self._state, open_interest, long_short_ratio))
+            self._record(
+                self._metrics_step(self._address, self._slots, open_interest, long_short_ratio)
+            )
         return self.value
 
     def handle_funding_rate(self, funding: FundingRate) -> None:

@@ -1,127 +1,23 @@
 """
-Rolling z-score and percentile-rank indicators, and the plumbing every kernel-backed indicator shares.
+Rolling z-score and percentile-rank indicators.
 
-``KernelIndicator`` owns one float64 state array and calls a compiled numba step on it.
-``bind_kernel`` fetches the step's compiled entry point for fixed argument types: numba's
-dispatcher resolves argument types on every call (~100 ns), which the incremental path
-cannot afford inside a 0.5 µs budget, and our argument types never change.
+The plumbing every kernel-backed indicator shares (``KernelIndicator``, ``ScalarKernelIndicator``,
+``bind_kernel``) lives in ``indicators.base`` and ``require_window`` in ``indicators.validation``;
+they are re-exported here, where they used to live.
 """
 
-import math
-from collections.abc import Callable
-from typing import Any
-
-import numba
-import numpy as np
-from nautilus_trader.indicators.base import Indicator
-from nautilus_trader.model.data import Bar
-
-from indicators.kernels.rolling import percentile_rank_push
+from indicators.base import KernelIndicator as KernelIndicator
+from indicators.base import ScalarKernelIndicator
+from indicators.base import bind_kernel as bind_kernel
+from indicators.kernels.rolling import percentile_rank_push as percentile_rank_push
+from indicators.kernels.rolling import percentile_rank_push_at
 from indicators.kernels.rolling import ranked_new
 from indicators.kernels.rolling import ranked_quantile
 from indicators.kernels.rolling import rolling_new
-from indicators.kernels.rolling import zscore_push
-from indicators.validation import require_finite
-
-
-def bind_kernel(kernel: Any, *example_args: Any) -> Callable[..., Any]:
-    """
-    Return ``kernel``'s compiled entry point for the types of ``example_args``.
-
-    Parameters
-    ----------
-    kernel : numba.core.registry.CPUDispatcher
-        An ``@njit`` function.
-    *example_args : Any
-        Arguments of the types every later call will pass (arrays: same dtype, ndim, layout).
-
-    Returns
-    -------
-    Callable[..., Any]
-        The compiled function, callable without numba's per-call type dispatch.
-
-    """
-    return kernel.compile(tuple(numba.typeof(a) for a in example_args))
-
-
-def require_window(name: str, window: int, minimum: int) -> int:
-    """
-    Return ``window`` as an int, refusing a non-integer or a value below ``minimum``.
-
-    Raises
-    ------
-    ValueError
-        If the window is not an integer >= ``minimum``.
-
-    """
-    if isinstance(window, bool) or int(window) != window or window < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, was {window!r}")
-    return int(window)
-
-
-class KernelIndicator(Indicator):
-    """
-    Base for indicators whose arithmetic is a compiled step over one float64 state array.
-
-    Subclasses pass each step result to ``_record``. ``value`` is NaN until the indicator is
-    initialized, exactly as the batch twin's series.
-
-    Parameters
-    ----------
-    params : list
-        The constructor parameters (for ``repr``).
-    state : np.ndarray
-        The fresh state; a copy is kept so ``reset`` restores it.
-    step : numba dispatcher
-        The ``@njit`` step ``step(state, *args) -> float``.
-    example_args : tuple
-        Example values of ``*args`` (fixes the compiled signature, see ``bind_kernel``).
-
-    """
-
-    def __init__(self, params: list, state: np.ndarray, step: Any, example_args: tuple) -> None:
-        super().__init__(params=params)
-        self._state = state
-        self._fresh = state.copy()
-        self._step = bind_kernel(step, state, *example_args)
-        self.value = math.nan
-
-    def _record(self, value: float) -> float:
-        self.value = value
-        # Once initialized the flags never change again, so the hot path pays one test.
-        if not self.initialized:
-            self._set_has_inputs(True)
-            if value == value:
-                self._set_initialized(True)
-        return value
-
-    def _reset(self) -> None:
-        self._state[:] = self._fresh
-        self.value = math.nan
-
-
-class ScalarKernelIndicator(KernelIndicator):
-    """Base for indicators over one scalar series; ``handle_bar`` feeds the bar's close."""
-
-    def update_raw(self, value: float) -> float:
-        """
-        Update with one value and return the indicator's new value (NaN during warm-up).
-
-        Raises
-        ------
-        ValueError
-            If ``value`` is NaN or infinite.
-
-        """
-        require_finite(self.name, value=value)
-        return self._record(self._step(self._state, value))
-
-    def handle_bar(self, bar: Bar) -> None:
-        """Update with the bar's close."""
-        # Inlined store and one flag test: a Python call costs ~50 ns of a 0.5 µs budget.
-        self.value = value = self._step(self._state, bar.close.as_double())
-        if not self.initialized:
-            self._record(value)
+from indicators.kernels.rolling import zscore_push as zscore_push
+from indicators.kernels.rolling import zscore_push_at
+from indicators.validation import require_finite as require_finite
+from indicators.validation import require_window
 
 
 class RollingZScore(ScalarKernelIndicator):
@@ -142,7 +38,7 @@ class RollingZScore(ScalarKernelIndicator):
 
     def __init__(self, window: int) -> None:
         self.window = require_window("window", window, 2)
-        super().__init__([self.window], rolling_new(self.window), zscore_push, (0.0,))
+        super().__init__([self.window], rolling_new(self.window), zscore_push_at, (0.0,))
 
 
 class RollingPercentileRank(ScalarKernelIndicator):
@@ -164,7 +60,7 @@ class RollingPercentileRank(ScalarKernelIndicator):
 
     def __init__(self, window: int) -> None:
         self.window = require_window("window", window, 1)
-        super().__init__([self.window], ranked_new(self.window), percentile_rank_push, (0.0,))
+        super().__init__([self.window], ranked_new(self.window), percentile_rank_push_at, (0.0,))
 
     def quantile(self, q: float) -> float:
         """

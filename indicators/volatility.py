@@ -17,36 +17,46 @@ import math
 import numpy as np
 from nautilus_trader.model.data import Bar
 
+from indicators.base import KernelIndicator
+from indicators.base import ScalarKernelIndicator
 from indicators.kernels.volatility import ESTIMATORS
 from indicators.kernels.volatility import HAR_COMPONENT
 from indicators.kernels.volatility import VC_VAR_LONG
 from indicators.kernels.volatility import VC_VAR_SHORT
 from indicators.kernels.volatility import YZ_K
-from indicators.kernels.volatility import downside_semivariance_step
+from indicators.kernels.volatility import downside_semivariance_step as downside_semivariance_step
+from indicators.kernels.volatility import downside_semivariance_step_at
 from indicators.kernels.volatility import ewma_variance_new
-from indicators.kernels.volatility import ewma_variance_step
-from indicators.kernels.volatility import garman_klass_step
+from indicators.kernels.volatility import ewma_variance_step as ewma_variance_step
+from indicators.kernels.volatility import ewma_variance_step_at
+from indicators.kernels.volatility import garman_klass_step as garman_klass_step
+from indicators.kernels.volatility import garman_klass_step_at
 from indicators.kernels.volatility import har_new
-from indicators.kernels.volatility import har_step
-from indicators.kernels.volatility import parkinson_step
+from indicators.kernels.volatility import har_step as har_step
+from indicators.kernels.volatility import har_step_at
+from indicators.kernels.volatility import parkinson_step as parkinson_step
+from indicators.kernels.volatility import parkinson_step_at
 from indicators.kernels.volatility import range_variance_new
 from indicators.kernels.volatility import realized_variance_new
-from indicators.kernels.volatility import realized_variance_step
-from indicators.kernels.volatility import rogers_satchell_step
+from indicators.kernels.volatility import realized_variance_step as realized_variance_step
+from indicators.kernels.volatility import realized_variance_step_at
+from indicators.kernels.volatility import rogers_satchell_step as rogers_satchell_step
+from indicators.kernels.volatility import rogers_satchell_step_at
 from indicators.kernels.volatility import vol_compression_new
-from indicators.kernels.volatility import vol_compression_step
+from indicators.kernels.volatility import vol_compression_step as vol_compression_step
+from indicators.kernels.volatility import vol_compression_step_at
 from indicators.kernels.volatility import yang_zhang_new
-from indicators.kernels.volatility import yang_zhang_step
-from indicators.rolling import KernelIndicator
-from indicators.rolling import require_window
+from indicators.kernels.volatility import yang_zhang_step as yang_zhang_step
+from indicators.kernels.volatility import yang_zhang_step_at
 from indicators.validation import require_finite
+from indicators.validation import require_window
 
 NS_PER_DAY = 86_400_000_000_000
 
 
 # handle_bar skips update_raw's Python checks: Bar prices are fixed-point, so always finite, and
 # Bar's constructor enforces low <= open, close <= high (the step still refuses non-positive
-# prices). It also inlines the value store and tests `initialized` before calling `_record`: at
+# prices). It also inlines the value store and tests `initialized` before calling `_warm_up`: at
 # ~50 ns a Python call is a tenth of the 0.5 µs budget.
 
 
@@ -64,23 +74,24 @@ class _OhlcIndicator(KernelIndicator):
 
         """
         require_finite(self.name, open=open, high=high, low=low, close=close)
-        return self._record(self._step(self._state, open, high, low, close))
+        return self._record(self._step(self._address, self._slots, open, high, low, close))
 
     def handle_bar(self, bar: Bar) -> None:
         """Update with a bar."""
-        self.value = value = self._step(
-            self._state,
+        self.value = self._step(
+            self._address,
+            self._slots,
             bar.open.as_double(),
             bar.high.as_double(),
             bar.low.as_double(),
             bar.close.as_double(),
         )
         if not self.initialized:
-            self._record(value)
+            self._warm_up()
 
 
-class _CloseIndicator(KernelIndicator):
-    """Base for indicators of close-to-close log returns: ``update_raw(close)``."""
+class _CloseIndicator(ScalarKernelIndicator):
+    """Base for indicators of close-to-close log returns: ``update_raw(close)``, bar closes."""
 
     def update_raw(self, close: float) -> float:
         """
@@ -93,13 +104,7 @@ class _CloseIndicator(KernelIndicator):
 
         """
         require_finite(self.name, close=close)
-        return self._record(self._step(self._state, close))
-
-    def handle_bar(self, bar: Bar) -> None:
-        """Update with the bar's close."""
-        self.value = value = self._step(self._state, bar.close.as_double())
-        if not self.initialized:
-            self._record(value)
+        return self._record(self._step(self._address, self._slots, close))
 
 
 class Parkinson(KernelIndicator):
@@ -125,7 +130,9 @@ class Parkinson(KernelIndicator):
 
     def __init__(self, window: int) -> None:
         self.window = require_window("window", window, 1)
-        super().__init__([self.window], range_variance_new(self.window), parkinson_step, (1.0, 1.0))
+        super().__init__(
+            [self.window], range_variance_new(self.window), parkinson_step_at, (1.0, 1.0)
+        )
 
     def update_raw(self, high: float, low: float) -> float:
         """
@@ -138,13 +145,15 @@ class Parkinson(KernelIndicator):
 
         """
         require_finite(self.name, high=high, low=low)
-        return self._record(self._step(self._state, high, low))
+        return self._record(self._step(self._address, self._slots, high, low))
 
     def handle_bar(self, bar: Bar) -> None:
         """Update with a bar's high and low."""
-        self.value = value = self._step(self._state, bar.high.as_double(), bar.low.as_double())
+        self.value = self._step(
+            self._address, self._slots, bar.high.as_double(), bar.low.as_double()
+        )
         if not self.initialized:
-            self._record(value)
+            self._warm_up()
 
 
 class GarmanKlass(_OhlcIndicator):
@@ -170,7 +179,7 @@ class GarmanKlass(_OhlcIndicator):
     def __init__(self, window: int) -> None:
         self.window = require_window("window", window, 1)
         super().__init__(
-            [self.window], range_variance_new(self.window), garman_klass_step, (1.0,) * 4
+            [self.window], range_variance_new(self.window), garman_klass_step_at, (1.0,) * 4
         )
 
 
@@ -197,7 +206,7 @@ class RogersSatchell(_OhlcIndicator):
     def __init__(self, window: int) -> None:
         self.window = require_window("window", window, 1)
         super().__init__(
-            [self.window], range_variance_new(self.window), rogers_satchell_step, (1.0,) * 4
+            [self.window], range_variance_new(self.window), rogers_satchell_step_at, (1.0,) * 4
         )
 
 
@@ -245,7 +254,10 @@ class YangZhang(KernelIndicator):
         self.offset_ns = int(offset_ns)
         state = yang_zhang_new(self.window, self.session_ns, self.offset_ns)
         super().__init__(
-            [self.window, self.session_ns, self.offset_ns], state, yang_zhang_step, (0, *(1.0,) * 4)
+            [self.window, self.session_ns, self.offset_ns],
+            state,
+            yang_zhang_step_at,
+            (0, *(1.0,) * 4),
         )
 
     @property
@@ -265,12 +277,15 @@ class YangZhang(KernelIndicator):
 
         """
         require_finite(self.name, open=open, high=high, low=low, close=close)
-        return self._record(self._step(self._state, int(ts_ns), open, high, low, close))
+        return self._record(
+            self._step(self._address, self._slots, int(ts_ns), open, high, low, close)
+        )
 
     def handle_bar(self, bar: Bar) -> None:
         """Update with a bar (its close time is ``ts_event``)."""
-        self.value = value = self._step(
-            self._state,
+        self.value = self._step(
+            self._address,
+            self._slots,
             bar.ts_event,
             bar.open.as_double(),
             bar.high.as_double(),
@@ -278,7 +293,7 @@ class YangZhang(KernelIndicator):
             bar.close.as_double(),
         )
         if not self.initialized:
-            self._record(value)
+            self._warm_up()
 
 
 class RealizedVariance(_CloseIndicator):
@@ -303,7 +318,7 @@ class RealizedVariance(_CloseIndicator):
     def __init__(self, window: int) -> None:
         self.window = require_window("window", window, 1)
         super().__init__(
-            [self.window], realized_variance_new(self.window), realized_variance_step, (1.0,)
+            [self.window], realized_variance_new(self.window), realized_variance_step_at, (1.0,)
         )
 
 
@@ -330,7 +345,7 @@ class DownsideSemivariance(_CloseIndicator):
     def __init__(self, window: int) -> None:
         self.window = require_window("window", window, 1)
         super().__init__(
-            [self.window], realized_variance_new(self.window), downside_semivariance_step, (1.0,)
+            [self.window], realized_variance_new(self.window), downside_semivariance_step_at, (1.0,)
         )
 
 
@@ -366,7 +381,7 @@ class EwmaVariance(_CloseIndicator):
             "min_periods", default if min_periods is None else min_periods, 1
         )
         state = ewma_variance_new(self.half_life, self.min_periods)
-        super().__init__([self.half_life, self.min_periods], state, ewma_variance_step, (1.0,))
+        super().__init__([self.half_life, self.min_periods], state, ewma_variance_step_at, (1.0,))
 
 
 class HarComposite(_CloseIndicator):
@@ -412,7 +427,7 @@ class HarComposite(_CloseIndicator):
         self.weights = tuple(float(w) for w in weights)
         self.intercept = float(intercept)
         state = har_new(np.array(self.horizons, np.int64), np.array(self.weights), self.intercept)
-        super().__init__([self.horizons, self.weights, self.intercept], state, har_step, (1.0,))
+        super().__init__([self.horizons, self.weights, self.intercept], state, har_step_at, (1.0,))
 
     @property
     def components(self) -> tuple[float, float, float]:
@@ -459,7 +474,10 @@ class VolatilityCompression(_OhlcIndicator):
         self.floor = float(floor)
         state = vol_compression_new(self.short, self.long, ESTIMATORS[estimator], self.floor)
         super().__init__(
-            [self.short, self.long, estimator, self.floor], state, vol_compression_step, (1.0,) * 4
+            [self.short, self.long, estimator, self.floor],
+            state,
+            vol_compression_step_at,
+            (1.0,) * 4,
         )
 
     @property

@@ -3,8 +3,9 @@ Numba kernels of the book indicators: top-of-book imbalance, relative spread, Co
 order flow imbalance (OFI) and multi-level depth imbalance from Binance ``bookDepth`` rows.
 
 Same pattern as ``indicators.kernels.flow`` (one float64 state array per indicator, ``READY`` /
-``VALUE`` slots, timestamps in two slots, event rings for windows, ``*_step_at`` entries on
-borrowed state for the incremental indicators).
+``VALUE`` slots and timestamps in two slots from ``kernels.state``, event rings from
+``kernels.windows`` for windows, ``*_step_at`` entries on borrowed state for the incremental
+indicators).
 
 Quotes an indicator cannot use are *skipped*: the state and the value stay as they were and the
 ``SKIPPED`` counter goes up. Which quotes those are depends on what the indicator reads:
@@ -21,30 +22,30 @@ indicator's ``update_raw`` and by the batch twins.
 import numpy as np
 from numba import njit
 
-from indicators.kernels.flow import COMMON_HEADER
-from indicators.kernels.flow import EVENT_RING_INITIAL
-from indicators.kernels.flow import GROW
-from indicators.kernels.flow import READY
-from indicators.kernels.flow import TS_SLOTS
-from indicators.kernels.flow import VALUE
-from indicators.kernels.flow import advance_clock
-from indicators.kernels.flow import borrow
-from indicators.kernels.flow import borrowed
-from indicators.kernels.flow import check_duration
-from indicators.kernels.flow import event_evict_through
-from indicators.kernels.flow import event_full
-from indicators.kernels.flow import event_pop
-from indicators.kernels.flow import event_push
-from indicators.kernels.flow import event_ring_grow
-from indicators.kernels.flow import event_ring_header_size
-from indicators.kernels.flow import event_ring_init
-from indicators.kernels.flow import event_sum
-from indicators.kernels.flow import fresh_state
-from indicators.kernels.flow import get_ts
-from indicators.kernels.flow import keep_alive
-from indicators.kernels.flow import set_ts
 from indicators.kernels.rolling import require_finite_array
-from indicators.rolling import require_window
+from indicators.kernels.state import COMMON_HEADER
+from indicators.kernels.state import READY
+from indicators.kernels.state import TS_SLOTS
+from indicators.kernels.state import VALUE
+from indicators.kernels.state import advance_clock
+from indicators.kernels.state import borrow
+from indicators.kernels.state import borrowed
+from indicators.kernels.state import fresh_state
+from indicators.kernels.state import get_ts
+from indicators.kernels.state import keep_alive
+from indicators.kernels.state import set_ts
+from indicators.kernels.windows import EVENT_RING_INITIAL
+from indicators.kernels.windows import GROW
+from indicators.kernels.windows import event_evict_through
+from indicators.kernels.windows import event_full
+from indicators.kernels.windows import event_pop
+from indicators.kernels.windows import event_push
+from indicators.kernels.windows import event_ring_grow
+from indicators.kernels.windows import event_ring_header_size
+from indicators.kernels.windows import event_ring_init
+from indicators.kernels.windows import event_sum
+from indicators.validation import check_duration
+from indicators.validation import require_window
 
 SKIPPED = COMMON_HEADER  # quotes (rows) skipped as unusable
 BOOK_HEADER = COMMON_HEADER + 1

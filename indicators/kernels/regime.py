@@ -4,7 +4,8 @@ Regime kernels: Δlog open interest, log long/short ratio and the crowding index
 The funding z-score needs no kernel of its own: it is ``rolling.zscore_push`` over funding
 rates (batch: ``rolling.zscore_batch``). The crowding index composes the same pieces: three
 rolling z-scores, fed by the funding rate, by Δlog open interest and by the log long/short
-ratio, packed after a small header in one state array.
+ratio, packed after a small header in one state array. Each step has a ``*_step_at`` entry
+running it on a borrowed state for the incremental indicators (see ``kernels.state``).
 """
 
 import math
@@ -21,6 +22,7 @@ from indicators.kernels.rolling import rolling_size
 from indicators.kernels.rolling import rolling_view
 from indicators.kernels.rolling import zscore_push
 from indicators.kernels.rolling import zscore_value
+from indicators.kernels.state import borrow
 from indicators.kernels.volatility import is_positive
 from indicators.kernels.volatility import refuse_positive
 
@@ -60,6 +62,12 @@ def delta_log_batch(values: np.ndarray, lag: int) -> np.ndarray:
     return out
 
 
+@njit(cache=True, error_model="numpy")
+def delta_log_step_at(address: int, slots: int, x: float) -> float:
+    """``delta_log_step`` on a borrowed state (address and size of a float64 array)."""
+    return delta_log_step(borrow(address, slots), x)
+
+
 # --- log long/short ratio -------------------------------------------------------------------------
 
 
@@ -87,6 +95,12 @@ def log_ratio_batch(ratios: np.ndarray) -> np.ndarray:
     for t in range(ratios.size):
         out[t] = log_ratio_step(state, ratios[t])
     return out
+
+
+@njit(cache=True, error_model="numpy")
+def log_ratio_step_at(address: int, slots: int, ratio: float) -> float:
+    """``log_ratio_step`` on a borrowed state (address and size of a float64 array)."""
+    return log_ratio_step(borrow(address, slots), ratio)
 
 
 # --- crowding index C = a1 z(f) + a2 z(Δlog OI) + a3 z(ln LS) ------------------------------------
@@ -200,6 +214,20 @@ def crowding_batch(
         else:
             out[t] = crowding_metrics_step(state, x1[t], x2[t])
     return out
+
+
+@njit(cache=True, error_model="numpy")
+def crowding_funding_step_at(address: int, slots: int, funding_rate: float) -> float:
+    """``crowding_funding_step`` on a borrowed state (address and size of a float64 array)."""
+    return crowding_funding_step(borrow(address, slots), funding_rate)
+
+
+@njit(cache=True, error_model="numpy")
+def crowding_metrics_step_at(
+    address: int, slots: int, open_interest: float, long_short_ratio: float
+) -> float:
+    """``crowding_metrics_step`` on a borrowed state (address and size of a float64 array)."""
+    return crowding_metrics_step(borrow(address, slots), open_interest, long_short_ratio)
 
 
 def crowding_events(

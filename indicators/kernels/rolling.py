@@ -23,6 +23,7 @@ Kernels (``@njit``, callable from Python and from other kernels), O(1) amortized
     ``rolling_count(buf)``, ``rolling_full(buf)``, ``rolling_window(buf)``, ``rolling_oldest(buf)``.
     ``rolling_view(state, offset)`` the rolling buffer packed at ``state[offset:]`` (its size is
                                     ``rolling_size`` of the window in its header).
+    ``rolling_view_slot(state, offset_slot)`` the same, at the offset held in ``state[offset_slot]``.
     ``rolling_sum(buf)``, ``rolling_mean(buf)``, ``rolling_var(buf, ddof)``, ``rolling_std(buf, ddof)``.
     ``zscore_value(buf, x)``        z of ``x`` against the window (NaN until full, 0 for zero spread).
     ``zscore_push(buf, x)``         push ``x``, then its z-score within the window that includes it.
@@ -31,7 +32,9 @@ Kernels (``@njit``, callable from Python and from other kernels), O(1) amortized
     ``percentile_rank_value(buf, x)`` / ``percentile_rank_push(buf, x)``: rank in (0, 1].
     ``ranked_quantile(buf, q)``     the q-quantile of the window, numpy's "linear" interpolation.
     ``require_finite_array(values)`` raise ValueError on NaN/inf (batch twins call it first).
-From Python, ``indicators.rolling.bind_kernel`` gives a kernel's compiled entry point for fixed
+Entries for the incremental indicators, on a state borrowed by address (see ``kernels.state``):
+    ``zscore_push_at(address, slots, x)``, ``percentile_rank_push_at(address, slots, x)``.
+From Python, ``indicators.base.bind_kernel`` gives a kernel's compiled entry point for fixed
 argument types (~100 ns cheaper per call than numba's dispatcher).
 Batch twins (``@njit``, NaN until the window is full, ValueError on non-finite input):
     ``rolling_sum_batch``, ``rolling_mean_batch``, ``rolling_var_batch``, ``zscore_batch``,
@@ -55,6 +58,8 @@ import math
 
 import numpy as np
 from numba import njit
+
+from indicators.kernels.state import borrow
 
 # Header slots of a rolling buffer.
 R_WINDOW = 0
@@ -207,6 +212,12 @@ def rolling_view(state: np.ndarray, offset: int) -> np.ndarray:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def rolling_view_slot(state: np.ndarray, offset_slot: int) -> np.ndarray:
+    """Return the rolling buffer packed in ``state`` at the offset stored in ``state[offset_slot]``."""
+    return rolling_view(state, int(state[offset_slot]))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def rolling_sum(buf: np.ndarray) -> float:
     """Return the sum of the window (0 when empty)."""
     return buf[R_S1] + buf[R_COUNT] * buf[R_SHIFT]
@@ -259,6 +270,12 @@ def zscore_push(buf: np.ndarray, x: float) -> float:
     """Push ``x`` and return its z-score within the window that now includes it."""
     rolling_push(buf, x)
     return zscore_value(buf, x)
+
+
+@njit(cache=True, error_model="numpy")
+def zscore_push_at(address: int, slots: int, x: float) -> float:
+    """``zscore_push`` on a borrowed buffer (address and size of a float64 array)."""
+    return zscore_push(borrow(address, slots), x)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -347,6 +364,12 @@ def percentile_rank_push(buf: np.ndarray, x: float) -> float:
     if not full:
         return np.nan
     return (less + 0.5 * (end - less + 1)) / n
+
+
+@njit(cache=True, error_model="numpy")
+def percentile_rank_push_at(address: int, slots: int, x: float) -> float:
+    """``percentile_rank_push`` on a borrowed buffer (address and size of a float64 array)."""
+    return percentile_rank_push(borrow(address, slots), x)
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -2,8 +2,9 @@
 Volatility kernels over bars: per-bar variance terms, their rolling estimators, and batch twins.
 
 Each estimator has a ``*_new(...)`` allocating its float64 state, a ``*_step(state, ...)``
-updating it with one bar and returning the new value (NaN until warmed up), and a ``*_batch``
-twin looping the same step over arrays. Windowed state packs its rolling buffers (see
+updating it with one bar and returning the new value (NaN until warmed up), a ``*_batch``
+twin looping the same step over arrays, and a ``*_step_at(address, slots, ...)`` entry running
+the step on a borrowed state for the incremental indicator (see ``kernels.state``). Windowed state packs its rolling buffers (see
 ``kernels.rolling``) after a small header, so every step takes exactly one array.
 
 Input contract, enforced inside the steps so both paths refuse the same bars with ValueError (and
@@ -29,6 +30,7 @@ from indicators.kernels.rolling import rolling_sum
 from indicators.kernels.rolling import rolling_var
 from indicators.kernels.rolling import rolling_view
 from indicators.kernels.rolling import rolling_window
+from indicators.kernels.state import borrow
 
 LN2 = math.log(2.0)
 
@@ -223,6 +225,28 @@ def rogers_satchell_batch(
     return _range_batch(open_, high, low, close, window, EST_ROGERS_SATCHELL)
 
 
+@njit(cache=True, error_model="numpy")
+def parkinson_step_at(address: int, slots: int, high: float, low: float) -> float:
+    """``parkinson_step`` on a borrowed state (address and size of a float64 array)."""
+    return parkinson_step(borrow(address, slots), high, low)
+
+
+@njit(cache=True, error_model="numpy")
+def garman_klass_step_at(
+    address: int, slots: int, open_: float, high: float, low: float, close: float
+) -> float:
+    """``garman_klass_step`` on a borrowed state (address and size of a float64 array)."""
+    return garman_klass_step(borrow(address, slots), open_, high, low, close)
+
+
+@njit(cache=True, error_model="numpy")
+def rogers_satchell_step_at(
+    address: int, slots: int, open_: float, high: float, low: float, close: float
+) -> float:
+    """``rogers_satchell_step`` on a borrowed state (address and size of a float64 array)."""
+    return rogers_satchell_step(borrow(address, slots), open_, high, low, close)
+
+
 # --- Yang–Zhang over sessions -------------------------------------------------------------------
 
 YZ_SID = 0  # session id of the last bar seen
@@ -355,6 +379,14 @@ def yang_zhang_batch(
     return out
 
 
+@njit(cache=True, error_model="numpy")
+def yang_zhang_step_at(
+    address: int, slots: int, ts_ns: int, open_: float, high: float, low: float, close: float
+) -> float:
+    """``yang_zhang_step`` on a borrowed state (address and size of a float64 array)."""
+    return yang_zhang_step(borrow(address, slots), ts_ns, open_, high, low, close)
+
+
 # --- realized variance and downside semivariance over H bars ------------------------------------
 
 RV_PREV_CLOSE = 0
@@ -417,6 +449,18 @@ def downside_semivariance_batch(close: np.ndarray, window: int) -> np.ndarray:
     return _close_batch(close, realized_variance_new(window), _CLOSE_DOWNSIDE)
 
 
+@njit(cache=True, error_model="numpy")
+def realized_variance_step_at(address: int, slots: int, close: float) -> float:
+    """``realized_variance_step`` on a borrowed state (address and size of a float64 array)."""
+    return realized_variance_step(borrow(address, slots), close)
+
+
+@njit(cache=True, error_model="numpy")
+def downside_semivariance_step_at(address: int, slots: int, close: float) -> float:
+    """``downside_semivariance_step`` on a borrowed state (address and size of a float64 array)."""
+    return downside_semivariance_step(borrow(address, slots), close)
+
+
 # --- EWMA variance with a half-life -------------------------------------------------------------
 
 EW_PREV_CLOSE = 0
@@ -460,6 +504,12 @@ def ewma_variance_step(state: np.ndarray, close: float) -> float:
 def ewma_variance_batch(close: np.ndarray, half_life: float, min_periods: int) -> np.ndarray:
     """Return the ``ewma_variance_step`` series over closes."""
     return _close_batch(close, ewma_variance_new(half_life, min_periods), _CLOSE_EWMA)
+
+
+@njit(cache=True, error_model="numpy")
+def ewma_variance_step_at(address: int, slots: int, close: float) -> float:
+    """``ewma_variance_step`` on a borrowed state (address and size of a float64 array)."""
+    return ewma_variance_step(borrow(address, slots), close)
 
 
 # --- HAR-style composite over three horizons ----------------------------------------------------
@@ -518,6 +568,12 @@ def har_batch(
 ) -> np.ndarray:
     """Return the ``har_step`` series over closes."""
     return _close_batch(close, har_new(horizons, weights, intercept), _CLOSE_HAR)
+
+
+@njit(cache=True, error_model="numpy")
+def har_step_at(address: int, slots: int, close: float) -> float:
+    """``har_step`` on a borrowed state (address and size of a float64 array)."""
+    return har_step(borrow(address, slots), close)
 
 
 # --- one batch loop for the close-to-close estimators ---------------------------------------------
@@ -623,3 +679,11 @@ def vol_compression_batch(
     for t in range(high.size):
         out[t] = vol_compression_step(state, open_[t], high[t], low[t], close[t])
     return out
+
+
+@njit(cache=True, error_model="numpy")
+def vol_compression_step_at(
+    address: int, slots: int, open_: float, high: float, low: float, close: float
+) -> float:
+    """``vol_compression_step`` on a borrowed state (address and size of a float64 array)."""
+    return vol_compression_step(borrow(address, slots), open_, high, low, close)

@@ -1,7 +1,5 @@
 """The crowding index separates the synthetic market's injected crowded-long/short and neutral periods."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +11,6 @@ from data_types import FundingRate
 from data_types import FuturesMetrics
 from indicators.regime import CrowdingIndex
 
-ROOT = Path(__file__).resolve().parents[2]
 SYMBOL = "BTCUSDT"
 DAYS = 60
 
@@ -24,34 +21,8 @@ def _auc(higher: np.ndarray, lower: np.ndarray) -> float:
 
 
 @pytest.fixture(scope="module")
-def synthetic_market(tmp_path_factory) -> Path:
-    pytest.importorskip(
-        "etl.synth.cli", reason="the synthetic generator (etl/synth) is not present"
-    )
-    out = tmp_path_factory.mktemp("synth")
-    cmd = [
-        sys.executable,
-        "-m",
-        "etl",
-        "synth",
-        "--out",
-        str(out),
-        "--symbols",
-        SYMBOL,
-        "--start",
-        "2024-01-01",
-        "--days",
-        str(DAYS),
-        "--seed",
-        "7",
-        "--trades-per-day",
-        "2000",
-        "--quotes-per-day",
-        "2000",
-        "--quiet",
-    ]
-    subprocess.run(cmd, cwd=ROOT, check=True, timeout=300)
-    return out
+def synthetic_market(make_synthetic_market) -> Path:
+    return make_synthetic_market(SYMBOL, DAYS, seed=7, trades_per_day=2000, quotes_per_day=2000)
 
 
 @pytest.mark.slow

@@ -1,7 +1,5 @@
 """VPIN is clearly higher inside the synthetic market's injected toxic episodes than outside."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +9,6 @@ from scipy.stats import mannwhitneyu
 
 from indicators.flow import VPIN
 
-ROOT = Path(__file__).resolve().parents[2]
 SYMBOL = "BTCUSDT"
 DAYS = 7
 MINUTE_MS = 60_000
@@ -24,16 +21,8 @@ def _auc(higher: np.ndarray, lower: np.ndarray) -> float:
 
 
 @pytest.fixture(scope="module")
-def market(tmp_path_factory) -> Path:
-    pytest.importorskip(
-        "etl.synth.cli", reason="the synthetic generator (etl/synth) is not present"
-    )
-    out = tmp_path_factory.mktemp("synth_vpin")
-    cmd = [sys.executable, "-m", "etl", "synth", "--out", str(out), "--symbols", SYMBOL]
-    cmd += ["--start", "2024-01-01", "--days", str(DAYS), "--seed", "3"]
-    cmd += ["--trades-per-day", "40000", "--quotes-per-day", "2000", "--quiet"]
-    subprocess.run(cmd, cwd=ROOT, check=True, timeout=300)
-    return out
+def market(make_synthetic_market) -> Path:
+    return make_synthetic_market(SYMBOL, DAYS, seed=3, trades_per_day=40_000, quotes_per_day=2000)
 
 
 def _read(market: Path, family: str) -> pd.DataFrame:
