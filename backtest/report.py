@@ -18,9 +18,11 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from backtest.results import RunOutcome
+from backtest.stats import COUNT_PREFIX
 from backtest.stats import drawdown_series
 
 MAX_POINTS = 20_000
+COUNTS_TITLE = "counts (running totals)"
 ENTRY, EXIT, REVERSE = "entry", "exit", "reverse"
 MARKERS = {
     (ENTRY, "BUY"): "triangle-up",
@@ -134,11 +136,15 @@ def series_titles(series: pd.DataFrame) -> dict[str, str]:
     Return each series name with its panel title, grouped by prefix (``toxicity.vpin``).
 
     Every series gets its own panel: series of one group often differ in scale by orders of
-    magnitude (a funding rate next to open interest).
+    magnitude (a funding rate next to open interest). The strategy's ``count.*`` running totals
+    share one panel: they are all counts.
 
     """
     names = sorted(series["name"].unique()) if not series.empty else []
-    return {name: ": ".join(name.split(".", 1)) for name in names}
+    return {
+        name: COUNTS_TITLE if name.startswith(COUNT_PREFIX) else ": ".join(name.split(".", 1))
+        for name in names
+    }
 
 
 def period_text(outcome: RunOutcome) -> str:
@@ -165,11 +171,12 @@ def build_figure(outcome: RunOutcome) -> go.Figure:
     equity = outcome.equity
     price_columns = [c for c in equity.columns if c.startswith("price[")]
     panels = series_titles(outcome.series)
+    panel_rows = {title: n for n, title in enumerate(dict.fromkeys(panels.values()))}
     titles = [f"{c[6:-1]} mark price, entries and exits" for c in price_columns]
     titles += [f"Equity and balance ({outcome.currency})", "Drawdown"]
-    titles += list(panels.values())
+    titles += list(panel_rows)
     titles += [f"Funding payments ({outcome.currency}, received positive)"]
-    heights = [3] * len(price_columns) + [2, 1] + [1] * len(panels) + [1.2]
+    heights = [3] * len(price_columns) + [2, 1] + [1] * len(panel_rows) + [1.2]
     fig = make_subplots(
         rows=len(titles),
         cols=1,
@@ -216,11 +223,15 @@ def build_figure(outcome: RunOutcome) -> go.Figure:
     fig.add_trace(_line(equity["ts"], drawdown, "drawdown", fill="tozeroy"), row=row, col=1)
     fig.update_yaxes(tickformat=".1%", row=row, col=1)
     row += 1
-    for name in panels:
+    for name, title in panels.items():
         one = outcome.series[outcome.series["name"] == name]
         # A published value holds until the next one: draw steps, not interpolations.
-        fig.add_trace(_line(one["ts"], one["value"], name, line={"shape": "hv"}), row=row, col=1)
-        row += 1
+        fig.add_trace(
+            _line(one["ts"], one["value"], name, line={"shape": "hv"}),
+            row=row + panel_rows[title],
+            col=1,
+        )
+    row += len(panel_rows)
     funding = outcome.funding
     paid = funding[funding["payment"] != 0] if not funding.empty else funding
     if not paid.empty:
@@ -263,9 +274,11 @@ def render_html(outcome: RunOutcome) -> str:
 
     """
     stats = outcome.stats
+    # The strategy's own counts (entries per alpha, exits per reason, ...) follow the standard rows.
+    counts = [(key, key, "{:,}") for key in stats if key.startswith(COUNT_PREFIX)]
     cells = "".join(
         f"<tr><th>{html.escape(label)}</th><td>{html.escape(format_stat(stats.get(key), spec))}</td></tr>"
-        for key, label, spec in STATS_SHOWN
+        for key, label, spec in STATS_SHOWN + counts
     )
     period = period_text(outcome)
     strategy = outcome.config["strategy"]["path"]

@@ -24,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from backtest.stats import series_counts
+
 TABLES = ("fills", "positions", "equity", "funding", "account", "series")
 
 
@@ -43,7 +45,8 @@ class RunOutcome:
     currency : str
         The account currency.
     stats : dict[str, Any]
-        The statistics.
+        The statistics; the strategy's ``count.*`` totals published in ``series`` are added
+        (``backtest.stats.series_counts``), so they reach ``stats.json`` and sweep tables.
     fills, positions, equity, funding, account, series : pd.DataFrame
         The run's tables.
 
@@ -62,6 +65,9 @@ class RunOutcome:
     account: pd.DataFrame
     series: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.stats = {**self.stats, **series_counts(self.series)}
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the tables by name."""

@@ -12,7 +12,10 @@ Conventions:
   realized PnL after commissions;
 - turnover is traded notional divided by the starting balance;
 - exposure time is the fraction of the period with any position open;
-- ``realized_pnl`` is gross of commissions: balance change = realized_pnl + funding_net - fees_paid.
+- ``realized_pnl`` is gross of commissions: balance change = realized_pnl + funding_net - fees_paid;
+- strategy counts: a strategy publishes running totals as ``count.<name>`` signals (entries per
+  alpha, exits per reason, ...); the run keeps the last value of each as the statistic
+  ``count.<name>`` (``series_counts``).
 
 A figure that cannot be computed (fewer than two daily returns, no drawdown, no closed trade) is
 ``None`` and shows as ``null`` in ``stats.json``.
@@ -26,6 +29,7 @@ import pandas as pd
 
 DAY_NS = 86_400_000_000_000
 ANNUAL_DAYS = 365
+COUNT_PREFIX = "count."
 
 
 def daily_returns(ts: np.ndarray, equity: np.ndarray, starting_equity: float) -> np.ndarray:
@@ -129,6 +133,28 @@ def exposure_fraction(positions: pd.DataFrame, start_ns: int, end_ns: int) -> fl
     if current_end is not None:
         covered += current_end - current_start
     return covered / (end_ns - start_ns)
+
+
+def series_counts(series: pd.DataFrame) -> dict[str, int]:
+    """
+    Return the last value of every ``count.*`` series, by series name (``count.alpha_a``).
+
+    Parameters
+    ----------
+    series : pd.DataFrame
+        The published series: ``ts``, ``name``, ``value``, in publication order.
+
+    Returns
+    -------
+    dict[str, int]
+        Sorted by name; empty when the strategy published no counts.
+
+    """
+    counts = series[series["name"].str.startswith(COUNT_PREFIX)] if not series.empty else series
+    if counts.empty:
+        return {}
+    last = counts.groupby("name", sort=True)["value"].last()
+    return {str(name): int(value) for name, value in last.items()}
 
 
 def _none_if_nan(value: float | None) -> float | None:
