@@ -33,6 +33,7 @@ from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.identifiers import ComponentId
 from nautilus_trader.model.identifiers import Venue
+from nautilus_trader.model.instruments import CurrencyPair
 from nautilus_trader.persistence.catalog.parquet import ParquetDataCatalog
 
 from backtest.config import RunConfig
@@ -85,28 +86,51 @@ def check_catalog(config: RunConfig) -> None:
     if not Path(path).is_dir():
         raise DataError(f"catalog.path: no catalog at {path}")
     catalog = ParquetDataCatalog(path)
-    start, end = config.period.start_ns, config.period.end_ns
-    families = config.data.families
+    period = f"{config.period.start.isoformat()} .. {config.period.end.isoformat()}"
     for instrument_id in config.data.instruments:
-        if not catalog.instruments(instrument_ids=[instrument_id]):
+        found = catalog.instruments(instrument_ids=[instrument_id])
+        if not found:
             raise DataError(f"data.instruments: {instrument_id} is not in the catalog at {path}")
-        for family in families:
-            if family == "bars":
-                cls, identifier = Bar, f"{instrument_id}-{config.data.bar_spec}-EXTERNAL"
-            else:
-                cls, identifier = {**MARKET_TYPES, **CUSTOM_TYPES}[family], instrument_id
-            intervals = catalog.get_intervals(cls, identifier)
-            # Custom rows from before the period still count: the latest one is delivered at start.
-            in_period = [
-                iv
-                for iv in intervals
-                if iv[0] <= end and (family in CUSTOM_TYPES or iv[1] >= start)
-            ]
-            if not in_period:
+        missing = [
+            (family, identifier)
+            for family, identifier in _family_identifiers(config, instrument_id)
+            if not _has_rows(catalog, config, family, identifier)
+        ]
+        if not isinstance(found[0], CurrencyPair):
+            if missing:
+                family, identifier = missing[0]
                 raise DataError(
-                    f"data.families: no {family} for {identifier} in the catalog at {path} "
-                    f"for {config.period.start.isoformat()} .. {config.period.end.isoformat()}",
+                    f"data.families: no {family} for {identifier} in the catalog at {path} for {period}"
                 )
+            continue
+        # A spot hedge leg has no funding or metrics, and needs only some market data to be priced.
+        market = [f for f in config.data.families if f in MARKET_TYPES or f == "bars"]
+        if market and all(f in {m for m, _ in missing} for f in market):
+            raise DataError(
+                f"data.families: no {', '.join(market)} for {instrument_id} in the catalog at {path} for {period}"
+            )
+
+
+def _family_identifiers(config: RunConfig, instrument_id: str) -> list[tuple[str, str]]:
+    return [
+        (
+            family,
+            f"{instrument_id}-{config.data.bar_spec}-EXTERNAL"
+            if family == "bars"
+            else instrument_id,
+        )
+        for family in config.data.families
+    ]
+
+
+def _has_rows(catalog: ParquetDataCatalog, config: RunConfig, family: str, identifier: str) -> bool:
+    cls = Bar if family == "bars" else {**MARKET_TYPES, **CUSTOM_TYPES}[family]
+    start, end = config.period.start_ns, config.period.end_ns
+    # Custom rows from before the period still count: the latest one is delivered at start.
+    return any(
+        iv[0] <= end and (family in CUSTOM_TYPES or iv[1] >= start)
+        for iv in catalog.get_intervals(cls, identifier)
+    )
 
 
 def build_run_config(config: RunConfig, bypass_logging: bool = False) -> BacktestRunConfig:

@@ -50,7 +50,7 @@ def _build_catalog(folder: Path) -> Path:
 
 def _write_spec(folder: Path, catalog: Path) -> Path:
     grid = "\n".join(f"strategy.params.{k} = {v}" for k, v in RUNS_GRID.items())
-    base = (ROOT / "configs" / "demo.toml").resolve()
+    base = (ROOT / "configs" / "example_imbalance.toml").resolve()
     spec = folder / "bench.toml"
     spec.write_text(
         f"""

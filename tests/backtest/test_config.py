@@ -209,17 +209,22 @@ def test_the_config_becomes_a_streaming_backtest_run_config():
     assert run.engine.strategies[0].config == GOOD["strategy"]["params"]
 
 
-def test_the_demo_configs_are_valid():
-    # Arrange
-    paths = sorted((ROOT / "configs").glob("demo*.toml"))
+def test_every_shipped_run_config_is_valid():
+    # Arrange: every TOML in configs/ except the instrument specs and the sweep specs
+    paths = sorted(
+        p
+        for p in (ROOT / "configs").glob("*.toml")
+        if p.name != "instruments.toml" and "[sweep]" not in p.read_text()
+    )
 
     # Act
-    configs = [load_config(p) for p in paths]
+    configs = {p.name: load_config(p) for p in paths}
 
     # Assert
-    assert {p.name for p in paths} >= {"demo.toml", "demo_costs.toml"}
-    assert all(c.catalog.path == "catalog" for c in configs)
-    assert len({c.config_hash() for c in configs}) == len(configs)
+    assert {"demo.toml", "example_imbalance.toml", "example_imbalance_costs.toml", "toxvol_A.toml", "toxvol_B.toml", "toxvol_C.toml", "carry.toml"} <= configs.keys()
+    assert configs["demo.toml"].catalog.path == "catalog"
+    # The demo is parameter set B on the demo market: the same run, so the same results folder hash.
+    assert configs["demo.toml"].config_hash() == configs["toxvol_B.toml"].config_hash()
 
 
 def test_the_cli_prints_a_bad_config_without_a_traceback(tmp_path: Path):

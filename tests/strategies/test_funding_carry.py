@@ -192,11 +192,8 @@ def test_the_vpin_gate_keeps_the_carry_out_of_a_toxic_episode_and_closes_it_in_o
     assert (entries > 21.0).any()  # back in once the flow calmed, funding still high
 
 
-def test_with_a_spot_hedge_each_short_goes_with_a_long_spot_leg_of_the_same_size(
-    tmp_path, monkeypatch
-):
-    # Arrange: the spot pair's quotes follow the perpetual's; the runtime's catalog check wants
-    # every family for every instrument (a spot pair has no funding), so it is bypassed here
+def test_with_a_spot_hedge_each_short_goes_with_a_long_spot_leg_of_the_same_size(tmp_path):
+    # Arrange: the spot pair's quotes follow the perpetual's (it has no funding or metrics)
     rows = market()
     spot = InstrumentSpecs().get(SPOT, "BTCUSDT").to_instrument()
     spot_quotes = [
@@ -216,7 +213,6 @@ def test_with_a_spot_hedge_each_short_goes_with_a_long_spot_leg_of_the_same_size
         day_quotes = [q for q in spot_quotes if q.ts_init // DAY == T0 // DAY + day]
         catalog.write_data(day_quotes, start=T0 + day * DAY, end=T0 + (day + 1) * DAY - 1)
     catalog.write_data([spot])
-    monkeypatch.setattr("backtest.node.check_catalog", lambda run_config: None)
     run_config = carry_run_config(
         tmp_path, {"hedge_with_spot": True}, data={"instruments": [PERP, str(spot.id)]}
     )
