@@ -31,13 +31,13 @@ TRADES_PER_DAY = 40_000
 QUOTES_PER_DAY = 100_000
 STRATEGIES = {
     "idle": ("strategies.examples.idle:Idle", "strategies.examples.idle:IdleConfig"),
-    # The toxicity-conditioned strategy replaces the example here once it exists.
+    # ToxVolConfig's defaults are parameter set B.
     "full": (
-        "strategies.examples.imbalance_momentum:ImbalanceMomentum",
-        "strategies.examples.imbalance_momentum:ImbalanceMomentumConfig",
+        "strategies.toxvol:ToxicityConditionedVolatility",
+        "strategies.toxvol:ToxVolConfig",
     ),
 }
-FULL_STRATEGY_NOTE = "full strategy = strategies.examples.imbalance_momentum (the example, until the real strategy lands)"
+FULL_STRATEGY_NOTE = "full strategy = ToxicityConditionedVolatility, parameter set B (ToxVolConfig defaults)"
 
 
 def _etl(*args: str) -> bool:
