@@ -7,6 +7,7 @@ an Arrow table in the catalog's own schema. No per-row Python objects on this pa
 """
 
 from dataclasses import dataclass
+from dataclasses import field
 
 import numpy as np
 import pyarrow as pa
@@ -62,6 +63,19 @@ class Prepared:
     key: np.ndarray
     reasons: np.ndarray
     unit_mixed: int = 0
+    # Price and size columns in integer grid units, computed once while validating the block.
+    units: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def take(self, index: np.ndarray) -> "Prepared":
+        """Return the rows at `index` (a reorder or a selection)."""
+        return Prepared(
+            ts_event=self.ts_event[index],
+            ts_init=self.ts_init[index],
+            key=self.key[index],
+            reasons=self.reasons[index],
+            unit_mixed=self.unit_mixed,
+            units={name: units[index] for name, units in self.units.items()},
+        )
 
 
 def epoch_to_ns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -146,23 +160,27 @@ class Converter:
         """Build the catalog table of a block whose rows are all kept."""
         raise NotImplementedError
 
-    def _price(self, values: np.ndarray) -> tuple[pa.Array, np.ndarray]:
-        units, ok = to_grid(values, self.spec.price_precision)
-        return fixed_from_units(units, self.spec.price_precision), ok
-
-    def _size(self, values: np.ndarray) -> tuple[pa.Array, np.ndarray]:
-        units, ok = to_grid(values, self.spec.size_precision)
-        return fixed_from_units(units, self.spec.size_precision), ok
-
-    def _grid_reasons(self, reasons: _Reasons, prices: list[np.ndarray], sizes: list[np.ndarray]) -> None:
-        for values in prices:
+    def _grid_reasons(
+        self,
+        reasons: _Reasons,
+        prices: dict[str, np.ndarray],
+        sizes: dict[str, np.ndarray],
+    ) -> dict[str, np.ndarray]:
+        """Flag bad prices and sizes; return every column in grid units (for ``_fixed``)."""
+        for values in prices.values():
             reasons.flag(~(np.isfinite(values) & (values > 0)), "non_positive_price")
-        for values in sizes:
+        for values in sizes.values():
             reasons.flag(~(np.isfinite(values) & (values >= 0)), "negative_size")
-        for values in prices:
-            reasons.flag(~to_grid(values, self.spec.price_precision)[1], "off_tick_price")
-        for values in sizes:
-            reasons.flag(~to_grid(values, self.spec.size_precision)[1], "off_step_size")
+        units = {}
+        for columns, precision, reason in ((prices, self.spec.price_precision, "off_tick_price"), (sizes, self.spec.size_precision, "off_step_size")):
+            for name, values in columns.items():
+                units[name], on_grid = to_grid(values, precision)
+                reasons.flag(~on_grid, reason)
+        return units
+
+    def _fixed(self, prepared: Prepared, name: str, *, size: bool = False) -> pa.Array:
+        precision = self.spec.size_precision if size else self.spec.price_precision
+        return fixed_from_units(prepared.units[name], precision)
 
 
 class TradeConverter(Converter):
@@ -178,13 +196,13 @@ class TradeConverter(Converter):
         price, qty = _floats(batch, "price"), _floats(batch, "quantity")
         reasons = _Reasons(batch.num_rows)
         reasons.flag(bad_ts, "bad_timestamp")
-        self._grid_reasons(reasons, [price], [qty])
+        units = self._grid_reasons(reasons, {"price": price}, {"quantity": qty})
         reasons.flag(qty <= 0, "non_positive_size")
-        return Prepared(ts, ts, _num(batch, "agg_trade_id"), reasons.array(), mixed)
+        return Prepared(ts, ts, _num(batch, "agg_trade_id"), reasons.array(), mixed, units)
 
     def table(self, batch: pa.RecordBatch, prepared: Prepared) -> pa.Table:
-        price, _ = self._price(_floats(batch, "price"))
-        size, _ = self._size(_floats(batch, "quantity"))
+        price = self._fixed(prepared, "price")
+        size = self._fixed(prepared, "quantity", size=True)
         side = pc.if_else(batch.column("is_buyer_maker"), AGGRESSOR_SELLER, AGGRESSOR_BUYER).cast(pa.uint8())
         arrays = [price, size, side, batch.column("agg_trade_id").cast(pa.string()), pa.array(prepared.ts_event, pa.uint64()), pa.array(prepared.ts_init, pa.uint64())]
         return pa.Table.from_arrays(arrays, schema=self.schema())
@@ -208,17 +226,21 @@ class QuoteConverter(Converter):
         bid_qty, ask_qty = _floats(batch, "best_bid_qty"), _floats(batch, "best_ask_qty")
         reasons = _Reasons(batch.num_rows)
         reasons.flag(bad_tx | bad_init, "bad_timestamp")
-        self._grid_reasons(reasons, [bid, ask], [bid_qty, ask_qty])
+        units = self._grid_reasons(
+            reasons,
+            {"best_bid_price": bid, "best_ask_price": ask},
+            {"best_bid_qty": bid_qty, "best_ask_qty": ask_qty},
+        )
         reasons.flag((bid_qty <= 0) | (ask_qty <= 0), "non_positive_size")
         reasons.flag(bid >= ask, "crossed_book")
-        return Prepared(ts_event, ts_init, _num(batch, "update_id"), reasons.array(), mixed)
+        return Prepared(ts_event, ts_init, _num(batch, "update_id"), reasons.array(), mixed, units)
 
     def table(self, batch: pa.RecordBatch, prepared: Prepared) -> pa.Table:
         arrays = [
-            self._price(_floats(batch, "best_bid_price"))[0],
-            self._price(_floats(batch, "best_ask_price"))[0],
-            self._size(_floats(batch, "best_bid_qty"))[0],
-            self._size(_floats(batch, "best_ask_qty"))[0],
+            self._fixed(prepared, "best_bid_price"),
+            self._fixed(prepared, "best_ask_price"),
+            self._fixed(prepared, "best_bid_qty", size=True),
+            self._fixed(prepared, "best_ask_qty", size=True),
             pa.array(prepared.ts_event, pa.uint64()),
             pa.array(prepared.ts_init, pa.uint64()),
         ]
@@ -242,16 +264,16 @@ class BarConverter(Converter):
         reasons.flag(bad_open | bad_close, "bad_timestamp")
         # close_time is the last ms (or µs) of the minute.
         reasons.flag((close_ns - open_ns < KLINE_NS - NS_PER_MS) | (close_ns - open_ns >= KLINE_NS) | (open_ns % KLINE_NS != 0), "not_a_1m_kline")
-        self._grid_reasons(reasons, [o, h, low, c], [volume])
+        units = self._grid_reasons(reasons, {"open": o, "high": h, "low": low, "close": c}, {"volume": volume})
         reasons.flag((h < np.maximum(o, c)) | (low > np.minimum(o, c)) | (low > h), "inconsistent_ohlc")
         # The last nanosecond of the minute: after every trade of the bar (ms/µs stamps), before
         # any of the next one, and inside the bar's own UTC day (one kline file, one catalog file).
         ts = open_ns + KLINE_NS - 1
-        return Prepared(ts, ts, open_ns, reasons.array(), mixed)
+        return Prepared(ts, ts, open_ns, reasons.array(), mixed, units)
 
     def table(self, batch: pa.RecordBatch, prepared: Prepared) -> pa.Table:
-        arrays = [self._price(_floats(batch, name))[0] for name in ("open", "high", "low", "close")]
-        arrays += [self._size(_floats(batch, "volume"))[0], pa.array(prepared.ts_event, pa.uint64()), pa.array(prepared.ts_init, pa.uint64())]
+        arrays = [self._fixed(prepared, name) for name in ("open", "high", "low", "close")]
+        arrays += [self._fixed(prepared, "volume", size=True), pa.array(prepared.ts_event, pa.uint64()), pa.array(prepared.ts_init, pa.uint64())]
         return pa.Table.from_arrays(arrays, schema=self.schema())
 
 

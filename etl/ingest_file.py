@@ -251,7 +251,7 @@ class _FileIngest:
         if self.in_memory:
             order = self._sort_and_flag_duplicates(prepared, reasons)
             batch, ordinals = batch.take(pa.array(order)), ordinals[order]
-            prepared = _take(prepared, order)
+            prepared = prepared.take(order)
             reasons = prepared.reasons
         else:
             self._check_order_and_flag_duplicates(prepared, reasons)
@@ -268,7 +268,7 @@ class _FileIngest:
                 self._reject(lines[sel], reason, [t for t, s in zip(texts, sel, strict=True) if s])
             keep = ~bad
             batch = batch.filter(pa.array(keep))
-            prepared = _take(prepared, np.flatnonzero(keep))
+            prepared = prepared.take(np.flatnonzero(keep))
         if batch.num_rows == 0:
             return
         table = self.converter.table(batch, prepared)
@@ -302,12 +302,3 @@ class _FileIngest:
         reasons[duplicate[reasons[duplicate] == ""]] = "duplicate_key"
         return np.lexsort((prepared.key, prepared.ts_init))
 
-
-def _take(prepared: Prepared, index: np.ndarray) -> Prepared:
-    return Prepared(
-        ts_event=prepared.ts_event[index],
-        ts_init=prepared.ts_init[index],
-        key=prepared.key[index],
-        reasons=prepared.reasons[index],
-        unit_mixed=prepared.unit_mixed,
-    )
