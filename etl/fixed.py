@@ -105,12 +105,3 @@ def fixed_from_units(units: np.ndarray, precision: int) -> pa.FixedSizeBinaryArr
     words = _units_to_i128_words(np.ascontiguousarray(units, dtype=np.int64), np.uint64(10 ** (FIXED_PRECISION - precision)))
     return pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), len(units), [None, pa.py_buffer(words)])
 
-
-def fixed_to_float(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Return a catalog fixed-point column as float64 values (for reports and checks)."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    words = np.frombuffer(column.buffers()[1], dtype=np.uint64)[2 * column.offset : 2 * (column.offset + len(column))]
-    lo = words[0::2].astype(np.float64)
-    hi = words[1::2].view(np.int64).astype(np.float64)
-    return (hi * 18446744073709551616.0 + lo) / 10.0**FIXED_PRECISION
