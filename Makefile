@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 # Demo size: small enough for a few minutes on 2 cores.
 DEMO_RAW     ?= data/demo/raw
-DEMO_CATALOG ?= catalog
+DEMO_CATALOG ?= data/catalog
 DEMO_SYMBOLS ?= BTCUSDT
 DEMO_START   ?= 2024-01-01
 DEMO_DAYS    ?= 3
@@ -41,4 +41,4 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data/demo results reports bench/out
-	find catalog -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+	rm -rf data/catalog

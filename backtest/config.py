@@ -72,7 +72,7 @@ class RunSection(_Section):
 class CatalogSection(_Section):
     """Locate the ParquetDataCatalog (a relative path is relative to the working directory)."""
 
-    path: str = "catalog"
+    path: str = "data/catalog"
 
 
 class PeriodSection(_Section):

@@ -77,7 +77,7 @@ def _date(text: str) -> dt.date:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ingest command's options."""
     parser.add_argument("--raw", type=Path, required=True, help="folder of raw archive files (any layout)")
-    parser.add_argument("--catalog", type=Path, default=Path("catalog"), help="catalog folder (default: catalog)")
+    parser.add_argument("--catalog", type=Path, default=Path("data/catalog"), help="catalog folder (default: data/catalog)")
     parser.add_argument("--symbols", nargs="+", help="only these symbols (e.g. BTCUSDT ETHUSDT)")
     parser.add_argument("--families", nargs="+", choices=sorted(FAMILIES), help="only these families")
     parser.add_argument("--start", type=_date, help="first UTC day (YYYY-MM-DD)")

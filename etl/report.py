@@ -566,7 +566,7 @@ def print_report(report: CatalogReport, *, max_days: int = DEFAULT_MAX_DAYS, all
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the report command's options."""
-    parser.add_argument("--catalog", type=Path, default=Path("catalog"), help="catalog folder (default: catalog)")
+    parser.add_argument("--catalog", type=Path, default=Path("data/catalog"), help="catalog folder (default: data/catalog)")
     parser.add_argument("--json", type=Path, help=f"where to save the JSON report (default: <catalog>/{ETL_DIR}/{REPORT_FILE})")
     parser.add_argument("--quote-silence-s", type=float, default=DEFAULT_QUOTE_SILENCE_S, help="a gap between quotes longer than this is a silence (default 60)")
     parser.add_argument("--family", nargs="+", choices=FAMILIES, help="only these families")

@@ -68,7 +68,7 @@ def build_parser() -> OneLineParser:
         p.add_argument(
             "--catalog",
             type=Path,
-            default=Path("catalog"),
+            default=Path("data/catalog"),
             help="catalog folder (default %(default)s)",
         )
         p.add_argument(

@@ -15,7 +15,7 @@ from backtest.node import build_run_config
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = {
     "run": {"name": "cfg"},
-    "catalog": {"path": "catalog"},
+    "catalog": {"path": "data/catalog"},
     "period": {"start": "2024-01-01", "end": "2024-01-02T12:00:00Z"},
     "venue": {
         "starting_balance": 50_000,
@@ -222,7 +222,7 @@ def test_every_shipped_run_config_is_valid():
 
     # Assert
     assert {"demo.toml", "example_imbalance.toml", "example_imbalance_costs.toml", "toxvol_A.toml", "toxvol_B.toml", "toxvol_C.toml", "carry.toml"} <= configs.keys()
-    assert configs["demo.toml"].catalog.path == "catalog"
+    assert configs["demo.toml"].catalog.path == "data/catalog"
     # The demo is parameter set B on the demo market: the same run, so the same results folder hash.
     assert configs["demo.toml"].config_hash() == configs["toxvol_B.toml"].config_hash()
 
