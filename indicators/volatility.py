@@ -214,7 +214,7 @@ class YangZhang(KernelIndicator):
     """
     Yang–Zhang (2000) variance per session from the sessions' OHLC, with a configurable session.
 
-    Bars are aggregated into sessions ``[offset + j·session, offset + (j+1)·session)`` by their
+    Bars are aggregated into sessions ``(offset + j·session, offset + (j+1)·session]`` by their
     close time (``ts_event``); a session's open/high/low/close are those of its bars. Over the
     last ``n = window`` completed sessions::
 
@@ -225,8 +225,9 @@ class YangZhang(KernelIndicator):
     Rogers–Satchell term of the sessions. ``k`` minimises the estimator's variance (Yang and Zhang
     2000, with their practical alpha = 1.34). Drift-independent and robust to opening jumps.
 
-    A session completes on its last bar (close time on the boundary) or, after a gap, when a
-    later session's first bar arrives; ``value`` changes only then. The first completed session
+    A session completes on its last bar, stamped on the boundary or at its last nanosecond
+    (boundary - 1 ns, as the ETL stamps klines), or, after a gap, when a later session's first
+    bar arrives; ``value`` changes only then. The first completed session
     only supplies ``C_{j-1}`` (it may be partial), so ``initialized`` after ``window + 1``
     sessions. Bars older than the current session raise ValueError. With ``session_ns`` equal to
     the bar interval every bar is a session: the classic bar-level estimator.

@@ -321,10 +321,11 @@ def yang_zhang_step(
     """
     Add one bar closing at ``ts_ns``; return the latest Yang–Zhang variance per session.
 
-    A bar belongs to session ``(ts_ns - 1 - offset) // session_ns``, so the bar whose close
-    lands exactly on a boundary is that session's last and completes it at once; otherwise a
-    session completes when the first bar of a later one arrives. NaN until ``window`` sessions
-    after the first have completed.
+    A bar belongs to session ``(ts_ns - 1 - offset) // session_ns``. The session's last bar
+    completes it at once: the bar stamped at its close exactly on the boundary ``B``, or stamped
+    at its last nanosecond ``B - 1`` (the ETL's klines: open + 60 s - 1 ns). Otherwise (a missing
+    last bar) a session completes when the first bar of a later one arrives. NaN until
+    ``window`` sessions after the first have completed.
     """
     ok = is_bar(open_, high, low, close)
     session = int(state[YZ_SESSION_NS])
@@ -335,7 +336,9 @@ def yang_zhang_step(
     start = int(last) * session if known else 0
     quotient = int(last) if (known and start <= since < start + session) else since // session
     sid = float(quotient)
-    ends_session = since - quotient * session == session - 1  # the bar closing on the boundary
+    # since = B - 1 - offset for a bar stamped on the boundary, B - 2 - offset for one stamped at
+    # its last nanosecond: both are the session's last bar.
+    ends_session = since - quotient * session >= session - 2
     is_open = state[YZ_OPEN_SESSION] == 1.0
     in_order = sid > last or (sid == last and is_open)
     if ok and in_order:

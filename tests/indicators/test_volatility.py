@@ -279,8 +279,10 @@ def _yang_zhang_by_sessions(
         + k * open_close.rolling(window).var()
         + (1 - k) * rs.rolling(window).mean()
     )
-    # A session is complete at its last bar if that bar closes on the boundary, else at the next bar.
-    on_boundary = (s["last_ts"] - offset_ns) % session_ns == 0
+    # A session is complete at its last bar if that bar is stamped on the boundary or at its last
+    # nanosecond (boundary - 1 ns, the ETL's kline stamp), else at the next bar.
+    phase = (s["last_ts"] - offset_ns) % session_ns
+    on_boundary = (phase == 0) | (phase == session_ns - 1)
     done_at = np.where(on_boundary, s["last_row"], s["last_row"] + 1)
     out = pd.Series(np.nan, index=df.index)
     keep = done_at < len(df)
@@ -288,14 +290,17 @@ def _yang_zhang_by_sessions(
     return out.ffill().to_numpy()
 
 
+@pytest.mark.parametrize("stamp_ns", [0, -1], ids=["stamped_at_close", "stamped_like_etl"])
 @pytest.mark.parametrize(
     ("session_ns", "offset_ns", "drop"),
     [(HOUR_NS, 0, 0.0), (4 * HOUR_NS, 30 * MINUTE_NS, 0.0), (HOUR_NS, 15 * MINUTE_NS, 0.1)],
 )
-def test_yang_zhang_matches_pandas_session_aggregation(bars, session_ns, offset_ns, drop):
-    # Arrange: `drop` removes bars at random, so some sessions lack their boundary bar
+def test_yang_zhang_matches_pandas_session_aggregation(bars, session_ns, offset_ns, drop, stamp_ns):
+    # Arrange: `drop` removes bars at random, so some sessions lack their boundary bar;
+    # `stamp_ns` -1 stamps each bar at its last nanosecond, as the ETL stamps klines
     keep = np.random.default_rng(12).random(bars["ts"].size) >= drop
     d = {k: v[keep] for k, v in bars.items()}
+    d["ts"] = d["ts"] + stamp_ns
 
     # Act
     series = yang_zhang_batch(
