@@ -122,6 +122,14 @@ KLINES_1M = Family(
     markets=(FUTURES_UM, SPOT),
     interval="1m",
 )
+# Mark, index and premium-index klines: the kline layout, file names identical to the trade
+# klines' (``BTCUSDT-1m-2024-01-01.zip``); only the family folder tells them apart.
+MARK_PRICE_KLINES = Family(name="markPriceKlines", header=KLINES_1M.header, period="daily", interval="1m")
+INDEX_PRICE_KLINES = Family(name="indexPriceKlines", header=KLINES_1M.header, period="daily", interval="1m")
+PREMIUM_INDEX_KLINES = Family(name="premiumIndexKlines", header=KLINES_1M.header, period="daily", interval="1m")
+KLINE_FAMILIES = ("klines", "markPriceKlines", "indexPriceKlines", "premiumIndexKlines")
+# A kline-named file outside every kline family folder: its family cannot be told.
+UNKNOWN_KLINE_FAMILY = ""
 METRICS = Family(
     name="metrics",
     header=(
@@ -148,7 +156,8 @@ FUNDING_RATE = Family(
 )
 
 FAMILIES: dict[str, Family] = {
-    f.name: f for f in (AGG_TRADES, BOOK_TICKER, KLINES_1M, METRICS, BOOK_DEPTH, FUNDING_RATE)
+    f.name: f
+    for f in (AGG_TRADES, BOOK_TICKER, KLINES_1M, MARK_PRICE_KLINES, INDEX_PRICE_KLINES, PREMIUM_INDEX_KLINES, METRICS, BOOK_DEPTH, FUNDING_RATE)
 }
 
 # Other kline intervals exist in the archive; only 1m is a catalog family.
@@ -192,6 +201,10 @@ def parse_name(path: str) -> ArchiveFile | None:
     path : str
         A file path in any layout (archive, flat research layout, shared samples).
 
+    Kline files of every kline family share one name (``BTCUSDT-1m-2024-01-01.zip``): the nearest
+    folder named after a kline family (``klines``, ``markPriceKlines`` ...) gives the family; with
+    none, the family is ``UNKNOWN_KLINE_FAMILY`` and the caller must refuse the file.
+
     Returns
     -------
     ArchiveFile | None
@@ -206,7 +219,7 @@ def parse_name(path: str) -> ArchiveFile | None:
     interval = None
     if kind[0].isdigit():
         interval = kind
-        family = "klines"
+        family = next((part for part in reversed(p.parts[:-1]) if part in KLINE_FAMILIES), UNKNOWN_KLINE_FAMILY)
     else:
         family = kind
     market = SPOT if "spot" in p.parts[:-1] else FUTURES_UM

@@ -19,9 +19,14 @@ from nautilus_trader.persistence.funcs import urisafe_identifier
 from data_types import BookDepth
 from data_types import FundingRate
 from data_types import FuturesMetrics
+from data_types.price_klines import IndexPriceKline
+from data_types.price_klines import PremiumIndexKline
 
 NS_PER_DAY = 86_400 * 1_000_000_000
 BAR_SPEC_1M = "1-MINUTE-LAST-EXTERNAL"
+BAR_SPEC_1M_MARK = "1-MINUTE-MARK-EXTERNAL"
+# Archive families written as Bars, and their bar specs.
+BAR_SPECS: dict[str, str] = {"klines": BAR_SPEC_1M, "markPriceKlines": BAR_SPEC_1M_MARK}
 ETL_DIR = "_etl"
 
 _FIXED = pa.binary(16)
@@ -62,14 +67,14 @@ def quote_schema(instrument_id: str, price_precision: int, size_precision: int) 
     return pa.schema(QUOTE_FIELDS, metadata=_metadata(instrument_id, price_precision, size_precision))
 
 
-def bar_type_1m(instrument_id: str) -> str:
-    """Return the 1-minute external bar type string of an instrument."""
-    return f"{instrument_id}-{BAR_SPEC_1M}"
+def bar_type_1m(instrument_id: str, bar_spec: str = BAR_SPEC_1M) -> str:
+    """Return the 1-minute external bar type string of an instrument (trade bars by default)."""
+    return f"{instrument_id}-{bar_spec}"
 
 
-def bar_schema(instrument_id: str, price_precision: int, size_precision: int) -> pa.Schema:
-    """Return the catalog schema of 1-minute `Bar`s for one instrument."""
-    metadata = {"bar_type": bar_type_1m(instrument_id), **_metadata(instrument_id, price_precision, size_precision)}
+def bar_schema(instrument_id: str, price_precision: int, size_precision: int, bar_spec: str = BAR_SPEC_1M) -> pa.Schema:
+    """Return the catalog schema of 1-minute `Bar`s of one bar spec for one instrument."""
+    metadata = {"bar_type": bar_type_1m(instrument_id, bar_spec), **_metadata(instrument_id, price_precision, size_precision)}
     return pa.schema(BAR_FIELDS, metadata=metadata)
 
 
@@ -83,6 +88,9 @@ FAMILY_DATA_CLASS: dict[str, type] = {
     "aggTrades": TradeTick,
     "bookTicker": QuoteTick,
     "klines": Bar,
+    "markPriceKlines": Bar,
+    "indexPriceKlines": IndexPriceKline,
+    "premiumIndexKlines": PremiumIndexKline,
     "metrics": FuturesMetrics,
     "fundingRate": FundingRate,
     "bookDepth": BookDepth,
@@ -92,7 +100,7 @@ FAMILY_DATA_CLASS: dict[str, type] = {
 def data_dir(catalog: Path, family: str, instrument_id: str) -> Path:
     """Return the catalog folder holding one family of one instrument."""
     cls = FAMILY_DATA_CLASS[family]
-    identifier = bar_type_1m(instrument_id) if family == "klines" else instrument_id
+    identifier = bar_type_1m(instrument_id, BAR_SPECS[family]) if family in BAR_SPECS else instrument_id
     return Path(catalog) / "data" / class_to_filename(cls) / urisafe_identifier(identifier)
 
 

@@ -5,13 +5,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etl.archive import FAMILIES
+from etl.archive import KLINE_FAMILIES
 from etl.archive import SPOT
+from etl.archive import UNKNOWN_KLINE_FAMILY
 from etl.archive import ArchiveFile
 from etl.archive import parse_name
 
 # What the catalog has a type for, per market.
 SUPPORTED: dict[str, frozenset[str]] = {
-    "futures/um": frozenset({"aggTrades", "bookTicker", "klines", "metrics", "fundingRate", "bookDepth"}),
+    "futures/um": frozenset({"aggTrades", "bookTicker", *KLINE_FAMILIES, "metrics", "fundingRate", "bookDepth"}),
     SPOT: frozenset({"aggTrades", "klines"}),
 }
 
@@ -47,7 +49,9 @@ def discover(
 
     Files are recognised by their archive names (``BTCUSDT-aggTrades-2024-01-01.zip``,
     ``BTCUSDT-1m-2024-01-01.csv``, ``BTCUSDT-fundingRate-2024-01.zip`` ...) in any folder layout;
-    a ``spot`` folder on the path marks spot files. When a source exists as both CSV and ZIP, the
+    a ``spot`` folder on the path marks spot files. Kline names are shared by the trade, mark,
+    index and premium klines: the nearest family folder (``klines``, ``markPriceKlines`` ...)
+    decides, and a kline file under none is refused. When a source exists as both CSV and ZIP, the
     ZIP (which its CHECKSUM can verify) is used.
 
     Returns
@@ -66,6 +70,11 @@ def discover(
             continue
         if symbols and source.symbol not in symbols:
             continue
+        if source.family == UNKNOWN_KLINE_FAMILY:
+            # Never guessed: a mark-price file read as trade klines would be silently wrong.
+            if (not families or set(families) & set(KLINE_FAMILIES)) and _overlaps(source, start, end):
+                refused.append(Refused(str(path), f"{path.name} is named like every kline family ({', '.join(KLINE_FAMILIES)}): its family cannot be told; put it in a folder named after its family (e.g. .../klines/{path.name})"))
+            continue
         if families and source.family not in families:
             continue
         if not _overlaps(source, start, end):
@@ -73,8 +82,8 @@ def discover(
         if source.family not in SUPPORTED[source.market]:
             refused.append(Refused(str(path), f"{source.family} is not a supported {source.market} family (supported: {', '.join(sorted(SUPPORTED[source.market]))})"))
             continue
-        if source.family == "klines" and source.interval != "1m":
-            refused.append(Refused(str(path), f"klines {source.interval}: only 1m klines are ingested (as 1-MINUTE bars); coarser bars are aggregated from them"))
+        if source.family in KLINE_FAMILIES and source.interval != "1m":
+            refused.append(Refused(str(path), f"{source.family} {source.interval}: only 1m klines are ingested (as 1-minute rows); coarser bars are aggregated from them"))
             continue
         key = (source.market, source.family, source.symbol, source.period_label)
         previous = chosen.get(key)

@@ -16,6 +16,9 @@ import pyarrow.compute as pc
 from data_types import BookDepth
 from data_types import FundingRate
 from data_types import FuturesMetrics
+from data_types.price_klines import IndexPriceKline
+from data_types.price_klines import PremiumIndexKline
+from etl.catalog_layout import BAR_SPECS
 from etl.catalog_layout import bar_schema
 from etl.catalog_layout import custom_schema
 from etl.catalog_layout import quote_schema
@@ -31,6 +34,8 @@ KLINE_NS = 60 * NS_PER_S
 # 13-digit values are ms, 16-digit values µs (spot files from 2025 on): unambiguous by magnitude.
 _MS_RANGE = (10**11, 10**14)
 _US_RANGE = (10**14, 10**17)
+# Decimals kept of mark prices (published as averages, finer than the tick).
+MARK_PRICE_PRECISION = 8
 AGGRESSOR_BUYER = 1
 AGGRESSOR_SELLER = 2
 
@@ -143,10 +148,18 @@ class Converter:
 
     family: str = ""
 
+    # Source columns holding prices and quantities (named in diagnostics of rejected rows).
+    price_columns: tuple[str, ...] = ()
+    size_columns: tuple[str, ...] = ()
+
     def __init__(self, spec: InstrumentSpec, options: ConvertOptions) -> None:
         self.spec = spec
         self.options = options
         self.instrument_id = spec.instrument_id
+        self.price_precision = spec.price_precision
+        self.size_precision = spec.size_precision
+        self._price_grid = spec.grid("tick_size")
+        self._size_grid = spec.grid("step_size")
 
     def schema(self) -> pa.Schema:
         """Return the catalog schema the converter writes."""
@@ -165,21 +178,28 @@ class Converter:
         reasons: _Reasons,
         prices: dict[str, np.ndarray],
         sizes: dict[str, np.ndarray],
+        ts_ns: np.ndarray,
     ) -> dict[str, np.ndarray]:
-        """Flag bad prices and sizes; return every column in grid units (for ``_fixed``)."""
+        """
+        Flag bad prices and sizes; return every column in catalog grid units (for ``_fixed``).
+
+        A value must lie on the catalog's grid (the finest of the symbol's history) and be a
+        multiple of the tick or step in force on its row's UTC day (`ts_ns` picks the day).
+        """
         for values in prices.values():
             reasons.flag(~(np.isfinite(values) & (values > 0)), "non_positive_price")
         for values in sizes.values():
             reasons.flag(~(np.isfinite(values) & (values >= 0)), "negative_size")
         units = {}
-        for columns, precision, reason in ((prices, self.spec.price_precision, "off_tick_price"), (sizes, self.spec.size_precision, "off_step_size")):
+        checks = ((prices, self.price_precision, self._price_grid, "off_tick_price"), (sizes, self.size_precision, self._size_grid, "off_step_size"))
+        for columns, precision, grid, reason in checks:
             for name, values in columns.items():
                 units[name], on_grid = to_grid(values, precision)
-                reasons.flag(~on_grid, reason)
+                reasons.flag(~on_grid | grid.off_grid(units[name], ts_ns), reason)
         return units
 
     def _fixed(self, prepared: Prepared, name: str, *, size: bool = False) -> pa.Array:
-        precision = self.spec.size_precision if size else self.spec.price_precision
+        precision = self.size_precision if size else self.price_precision
         return fixed_from_units(prepared.units[name], precision)
 
 
@@ -187,16 +207,18 @@ class TradeConverter(Converter):
     """aggTrades → ``TradeTick``: aggressor SELLER when ``is_buyer_maker``; trade_id = agg id."""
 
     family = "aggTrades"
+    price_columns = ("price",)
+    size_columns = ("quantity",)
 
     def schema(self) -> pa.Schema:
-        return trade_schema(self.instrument_id, self.spec.price_precision, self.spec.size_precision)
+        return trade_schema(self.instrument_id, self.price_precision, self.size_precision)
 
     def prepare(self, batch: pa.RecordBatch) -> Prepared:
         ts, bad_ts, mixed = epoch_to_ns(_num(batch, "transact_time"))
         price, qty = _floats(batch, "price"), _floats(batch, "quantity")
         reasons = _Reasons(batch.num_rows)
         reasons.flag(bad_ts, "bad_timestamp")
-        units = self._grid_reasons(reasons, {"price": price}, {"quantity": qty})
+        units = self._grid_reasons(reasons, {"price": price}, {"quantity": qty}, ts)
         reasons.flag(qty <= 0, "non_positive_size")
         return Prepared(ts, ts, _num(batch, "agg_trade_id"), reasons.array(), mixed, units)
 
@@ -212,9 +234,11 @@ class QuoteConverter(Converter):
     """bookTicker → ``QuoteTick``; crossed, locked or non-positive books are rejected."""
 
     family = "bookTicker"
+    price_columns = ("best_bid_price", "best_ask_price")
+    size_columns = ("best_bid_qty", "best_ask_qty")
 
     def schema(self) -> pa.Schema:
-        return quote_schema(self.instrument_id, self.spec.price_precision, self.spec.size_precision)
+        return quote_schema(self.instrument_id, self.price_precision, self.size_precision)
 
     def prepare(self, batch: pa.RecordBatch) -> Prepared:
         ts_event, bad_tx, mixed = epoch_to_ns(_num(batch, "transaction_time"))
@@ -230,6 +254,7 @@ class QuoteConverter(Converter):
             reasons,
             {"best_bid_price": bid, "best_ask_price": ask},
             {"best_bid_qty": bid_qty, "best_ask_qty": ask_qty},
+            ts_event,
         )
         reasons.flag((bid_qty <= 0) | (ask_qty <= 0), "non_positive_size")
         reasons.flag(bid >= ask, "crossed_book")
@@ -247,34 +272,71 @@ class QuoteConverter(Converter):
         return pa.Table.from_arrays(arrays, schema=self.schema())
 
 
+def _kline_times(batch: pa.RecordBatch, reasons: _Reasons) -> tuple[np.ndarray, np.ndarray, int]:
+    """Flag bad kline times; return (open ns, the row's stamp open + 1 min - 1 ns, unit-mixed count)."""
+    open_ns, bad_open, mixed = epoch_to_ns(_num(batch, "open_time"))
+    close_ns, bad_close, _ = epoch_to_ns(_num(batch, "close_time"))
+    reasons.flag(bad_open | bad_close, "bad_timestamp")
+    # close_time is the last ms (or µs) of the minute.
+    reasons.flag((close_ns - open_ns < KLINE_NS - NS_PER_MS) | (close_ns - open_ns >= KLINE_NS) | (open_ns % KLINE_NS != 0), "not_a_1m_kline")
+    # The last nanosecond of the minute: after every trade of the bar (ms/µs stamps), before
+    # any of the next one, and inside the bar's own UTC day (one kline file, one catalog file).
+    return open_ns, open_ns + KLINE_NS - 1, mixed
+
+
+def _ohlc_reasons(reasons: _Reasons, o: np.ndarray, h: np.ndarray, low: np.ndarray, c: np.ndarray) -> None:
+    reasons.flag((h < np.maximum(o, c)) | (low > np.minimum(o, c)) | (low > h), "inconsistent_ohlc")
+
+
+class _AnyValue:
+    """A grid that allows every value of the catalog grid (no exchange tick applies)."""
+
+    trivial = True
+
+    @staticmethod
+    def off_grid(units: np.ndarray, ts_ns: np.ndarray) -> np.ndarray:
+        return np.zeros(len(units), dtype=bool)
+
+
 class BarConverter(Converter):
     """1m klines → ``Bar`` ``1-MINUTE-LAST-EXTERNAL``, stamped at the bar close (open + 1 min − 1 ns)."""
 
     family = "klines"
+    price_columns = ("open", "high", "low", "close")
+    size_columns = ("volume",)
 
     def schema(self) -> pa.Schema:
-        return bar_schema(self.instrument_id, self.spec.price_precision, self.spec.size_precision)
+        return bar_schema(self.instrument_id, self.price_precision, self.size_precision, BAR_SPECS[self.family])
 
     def prepare(self, batch: pa.RecordBatch) -> Prepared:
-        open_ns, bad_open, mixed = epoch_to_ns(_num(batch, "open_time"))
-        close_ns, bad_close, _ = epoch_to_ns(_num(batch, "close_time"))
+        reasons = _Reasons(batch.num_rows)
+        open_ns, ts, mixed = _kline_times(batch, reasons)
         o, h, low, c = (_floats(batch, name) for name in ("open", "high", "low", "close"))
         volume = _floats(batch, "volume")
-        reasons = _Reasons(batch.num_rows)
-        reasons.flag(bad_open | bad_close, "bad_timestamp")
-        # close_time is the last ms (or µs) of the minute.
-        reasons.flag((close_ns - open_ns < KLINE_NS - NS_PER_MS) | (close_ns - open_ns >= KLINE_NS) | (open_ns % KLINE_NS != 0), "not_a_1m_kline")
-        units = self._grid_reasons(reasons, {"open": o, "high": h, "low": low, "close": c}, {"volume": volume})
-        reasons.flag((h < np.maximum(o, c)) | (low > np.minimum(o, c)) | (low > h), "inconsistent_ohlc")
-        # The last nanosecond of the minute: after every trade of the bar (ms/µs stamps), before
-        # any of the next one, and inside the bar's own UTC day (one kline file, one catalog file).
-        ts = open_ns + KLINE_NS - 1
+        units = self._grid_reasons(reasons, {"open": o, "high": h, "low": low, "close": c}, {"volume": volume}, ts)
+        _ohlc_reasons(reasons, o, h, low, c)
         return Prepared(ts, ts, open_ns, reasons.array(), mixed, units)
 
     def table(self, batch: pa.RecordBatch, prepared: Prepared) -> pa.Table:
         arrays = [self._fixed(prepared, name) for name in ("open", "high", "low", "close")]
         arrays += [self._fixed(prepared, "volume", size=True), pa.array(prepared.ts_event, pa.uint64()), pa.array(prepared.ts_init, pa.uint64())]
         return pa.Table.from_arrays(arrays, schema=self.schema())
+
+
+class MarkBarConverter(BarConverter):
+    """
+    1m mark-price klines → ``Bar`` ``1-MINUTE-MARK-EXTERNAL``, stamped like the trade klines.
+
+    The mark price is an average (index plus a smoothed basis), published with more decimals
+    than the contract's tick: its grid is ``MARK_PRICE_PRECISION`` decimals, not the tick.
+    """
+
+    family = "markPriceKlines"
+
+    def __init__(self, spec: InstrumentSpec, options: ConvertOptions) -> None:
+        super().__init__(spec, options)
+        self.price_precision = MARK_PRICE_PRECISION
+        self._price_grid = _AnyValue()
 
 
 class _CustomConverter(Converter):
@@ -307,6 +369,39 @@ class _CustomConverter(Converter):
 
     def _column(self, batch: pa.RecordBatch, name: str) -> pa.Array:
         return batch.column(name)
+
+
+class _PriceKlineConverter(_CustomConverter):
+    """Index and premium klines → their custom types (OHLC as floats), stamped like the trade klines."""
+
+    price_columns = ("open", "high", "low", "close")
+    positive = True  # prices must be positive (an index); a premium may be zero or negative
+
+    def prepare(self, batch: pa.RecordBatch) -> Prepared:
+        reasons = _Reasons(batch.num_rows)
+        open_ns, ts, mixed = _kline_times(batch, reasons)
+        o, h, low, c = (_floats(batch, name) for name in ("open", "high", "low", "close"))
+        finite = np.isfinite(o) & np.isfinite(h) & np.isfinite(low) & np.isfinite(c)
+        reasons.flag(~finite, "not_finite")
+        if self.positive:
+            reasons.flag(~((o > 0) & (h > 0) & (low > 0) & (c > 0)), "non_positive_price")
+        _ohlc_reasons(reasons, o, h, low, c)
+        return Prepared(ts, ts, open_ns, reasons.array(), mixed)
+
+
+class IndexKlineConverter(_PriceKlineConverter):
+    """1m index-price klines → ``IndexPriceKline``."""
+
+    family = "indexPriceKlines"
+    data_cls = IndexPriceKline
+
+
+class PremiumKlineConverter(_PriceKlineConverter):
+    """1m premium-index klines → ``PremiumIndexKline`` (a signed ratio: zero and negative are fine)."""
+
+    family = "premiumIndexKlines"
+    data_cls = PremiumIndexKline
+    positive = False
 
 
 class MetricsConverter(_CustomConverter):
@@ -373,5 +468,16 @@ class BookDepthConverter(_CustomConverter):
 
 
 CONVERTERS: dict[str, type[Converter]] = {
-    c.family: c for c in (TradeConverter, QuoteConverter, BarConverter, MetricsConverter, FundingConverter, BookDepthConverter)
+    c.family: c
+    for c in (
+        TradeConverter,
+        QuoteConverter,
+        BarConverter,
+        MarkBarConverter,
+        IndexKlineConverter,
+        PremiumKlineConverter,
+        MetricsConverter,
+        FundingConverter,
+        BookDepthConverter,
+    )
 }

@@ -28,6 +28,7 @@ from etl.discover import Refused
 from etl.discover import discover
 from etl.families import NS_PER_S
 from etl.families import ConvertOptions
+from etl.guard import DEFAULT_MAX_REJECT_SHARE
 from etl.ingest_file import FileResult
 from etl.ingest_file import FileTask
 from etl.ingest_file import ingest_file
@@ -40,7 +41,7 @@ from etl.reader import DEFAULT_BLOCK_SIZE
 from etl.reader import sha256_of
 from etl.writer import remove_stale_temp_files
 
-FILE_FAILURES = frozenset({"corrupt_zip", "checksum_mismatch", "bad_checksum_file", "zip_members", "zip_member_path", "unknown_header", "column_count", "unreadable", "unparseable", "error"})
+FILE_FAILURES = frozenset({"mass_rejection", "corrupt_zip", "checksum_mismatch", "bad_checksum_file", "zip_members", "zip_member_path", "unknown_header", "column_count", "unreadable", "unparseable", "error"})
 
 
 @dataclass
@@ -85,6 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--strict", action="store_true", help="fail on the first rejected row, naming file and line")
     parser.add_argument("--force", action="store_true", help="re-ingest matching files even if already ingested")
+    parser.add_argument("--max-reject-share", type=float, default=DEFAULT_MAX_REJECT_SHARE, help="fail a file when one reason rejects more than this share of its rows (default 0.01); below it, rejected rows are quarantined")
     parser.add_argument("--instruments", type=Path, help="instrument specs TOML (default configs/instruments.toml)")
     parser.add_argument("--block-size-mb", type=float, default=DEFAULT_BLOCK_SIZE / (1 << 20), help="CSV bytes parsed per block: bounds memory (default 8)")
     parser.add_argument("--quote-ts-init", choices=["transaction_time", "event_time"], default="transaction_time", help="bookTicker clock used as ts_init (event_time models feed delay)")
@@ -100,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
+    if not 0.0 <= args.max_reject_share <= 1.0:
+        print(f"error: --max-reject-share must be between 0 and 1, got {args.max_reject_share}", file=sys.stderr)
+        return 2
     try:
         summary = ingest(
             raw=args.raw,
@@ -111,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
             workers=args.workers,
             strict=args.strict,
             force=args.force,
+            max_reject_share=args.max_reject_share,
             instruments_file=args.instruments,
             block_size=int(args.block_size_mb * (1 << 20)),
             options=ConvertOptions(quote_ts_init=args.quote_ts_init, metrics_lag_ns=int(args.metrics_lag_s * NS_PER_S)),
@@ -137,6 +143,7 @@ def ingest(
     workers: int = 1,
     strict: bool = False,
     force: bool = False,
+    max_reject_share: float = DEFAULT_MAX_REJECT_SHARE,
     instruments_file: Path | None = None,
     block_size: int = DEFAULT_BLOCK_SIZE,
     options: ConvertOptions | None = None,
@@ -161,6 +168,9 @@ def ingest(
         Stop at the first rejected row; nothing of that file is written.
     force : bool
         Re-ingest matching files even when the manifest says they are current.
+    max_reject_share : float
+        A file fails (``mass_rejection``, nothing written) when one reason rejects more than this
+        share of its rows; below it, rejected rows are quarantined and the rest kept.
     instruments_file : Path | None
         Instrument specs TOML; the project's ``configs/instruments.toml`` when None.
     block_size : int
@@ -190,10 +200,10 @@ def ingest(
             spec = specs.get(source.market, source.symbol)
             write_instrument(catalog, spec.to_instrument())
             sha256 = sha256_of(Path(source.path))
-            if not force and manifest.is_current(source_key(source), sha256):
+            if not force and manifest.is_current(source_key(source), sha256, spec.fingerprint()):
                 summary.skipped.append(source.path)
                 continue
-            tasks.append(FileTask(source=source, catalog=str(catalog), spec=spec, options=options, strict=strict, block_size=block_size, sha256=sha256))
+            tasks.append(FileTask(source=source, catalog=str(catalog), spec=spec, options=options, strict=strict, block_size=block_size, sha256=sha256, max_reject_share=max_reject_share))
         # Largest first: the pool stays busy until the end.
         tasks.sort(key=lambda t: -Path(t.source.path).stat().st_size)
         for result in _run_tasks(tasks, workers, progress):

@@ -27,6 +27,10 @@ from etl.families import CONVERTERS
 from etl.families import Converter
 from etl.families import ConvertOptions
 from etl.families import Prepared
+from etl.guard import DEFAULT_MAX_REJECT_SHARE
+from etl.guard import MassRejection
+from etl.guard import diagnose
+from etl.guard import mass_rejection_reason
 from etl.instruments import InstrumentSpec
 from etl.reader import DEFAULT_BLOCK_SIZE
 from etl.reader import ORDINAL_COLUMN
@@ -64,6 +68,7 @@ class FileTask:
     strict: bool = False
     block_size: int = DEFAULT_BLOCK_SIZE
     sha256: str | None = None
+    max_reject_share: float = DEFAULT_MAX_REJECT_SHARE
 
 
 @dataclass
@@ -92,6 +97,7 @@ class FileResult:
     quarantine: str | None = None
     mode: str = ""
     seconds: float = 0.0
+    rules: str = ""
 
     def to_dict(self) -> dict:
         """Return the manifest entry as plain JSON-able data."""
@@ -124,7 +130,8 @@ def ingest_file(task: FileTask) -> FileResult:
     Ingest one source file; never raises for bad data (the result says what happened).
 
     Under ``--strict`` the first rejected row fails the file with its line named, and nothing of
-    the file is written.
+    the file is written. When one reason rejects more than ``max_reject_share`` of the rows, the
+    file fails with one diagnostic (``mass_rejection``) and nothing of it is written either.
     """
     started = time.perf_counter()
     path = Path(task.source.path)
@@ -137,6 +144,7 @@ def ingest_file(task: FileTask) -> FileResult:
         instrument_id=task.spec.instrument_id,
         size=path.stat().st_size,
         sha256=task.sha256 or sha256_of(path),
+        rules=task.spec.fingerprint(),
     )
     try:
         if path.suffix == ".zip":
@@ -155,6 +163,8 @@ def ingest_file(task: FileTask) -> FileResult:
         result.status, result.error = e.reason, str(e)
     except StrictRejection as e:
         result.status, result.error = "strict_rejection", str(e)
+    except MassRejection as e:
+        result.status, result.error = "mass_rejection", str(e)
     if result.status == "ok" and result.rows_read == 0:
         result.status = "empty"
     result.seconds = round(time.perf_counter() - started, 3)
@@ -176,6 +186,7 @@ class _FileIngest:
         self.quarantine = Quarantine(quarantine_path(self.catalog, task.source), token)
         self.line_map = LineMap(header_lines=0)
         self.rejects: Counter[str] = Counter()
+        self.examples: dict[str, tuple[int, str]] = {}
         self.rows_read = 0
         self.unit_mixed = 0
         self.last_key: int | None = None
@@ -193,6 +204,7 @@ class _FileIngest:
             else:
                 for block in blocks:
                     self._process(block, presorted=False)
+            self._check_mass_rejection()
             outputs = self.writers.commit(owned_days(self.task.source))
             quarantine = self.quarantine.commit()
         except BaseException:
@@ -216,7 +228,15 @@ class _FileIngest:
         if self.task.strict:
             raise StrictRejection(f"{self.task.source.path}: line {int(lines[0])}: rejected ({reason}): {texts[0][:200]}")
         self.rejects[reason] += len(lines)
+        self.examples.setdefault(reason, (int(lines[0]), texts[0]))
         self.quarantine.add(lines, reason, texts)
+
+    def _check_mass_rejection(self) -> None:
+        reason = mass_rejection_reason(self.rejects, self.rows_read, self.task.max_reject_share)
+        if reason is not None:
+            raise MassRejection(
+                diagnose(self.task.source, self.task.spec, reason, self.rejects[reason], self.rows_read, self.examples[reason], self.converter.price_columns, self.converter.size_columns)
+            )
 
     def _whole_file(self, blocks) -> Block:
         # Ordinals travel with the rows through the sort, so rejects still name their lines.

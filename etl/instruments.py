@@ -1,5 +1,7 @@
-"""Instrument specs from ``configs/instruments.toml`` → Nautilus instruments in the catalog."""
+"""Instrument specs (with dated rules) from ``configs/instruments.toml`` → Nautilus instruments in the catalog."""
 
+import datetime as dt
+import hashlib
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,32 +25,61 @@ from nautilus_trader.serialization.arrow.serializer import ArrowSerializer
 
 from etl.archive import FUTURES_UM
 from etl.archive import SPOT
+from etl.rules import RULE_KEYS
+from etl.rules import Era
+from etl.rules import Grid
+from etl.rules import build_eras
+from etl.rules import decimals
+from etl.rules import era_on
 from etl.writer import atomic_write_bytes
 
 DEFAULT_INSTRUMENTS_FILE = Path(__file__).resolve().parents[1] / "configs" / "instruments.toml"
 # Fixed so that re-writing an instrument replaces its file instead of adding a second version.
 INSTRUMENT_TS_INIT = 0
 VENUE = "BINANCE"
-_KEYS = {"base", "quote", "tick_size", "step_size", "min_quantity", "max_quantity", "min_notional", "maker_fee", "taker_fee", "margin_init", "margin_maint"}
+_STATIC_KEYS = frozenset({"base", "quote", "margin_init", "margin_maint"})
+_KEYS = _STATIC_KEYS | RULE_KEYS
+_SECTIONS = {FUTURES_UM: "perpetual", SPOT: "spot"}
 
 
 @dataclass(frozen=True)
 class InstrumentSpec:
-    """The exchange filters and fees of one tradable symbol on one market."""
+    """
+    One tradable symbol on one market: its currencies, margins and dated exchange rules.
+
+    The rule fields (``tick_size`` ... ``taker_fee``) read the latest era; ``eras`` holds them all.
+    The catalog's grid (``price_precision``, ``size_precision``) is the finest of every era, so
+    that data of any era is represented exactly.
+    """
 
     symbol: str
     market: str
     base: str
     quote: str
-    tick_size: str
-    step_size: str
-    min_quantity: str
-    max_quantity: str
-    min_notional: str
-    maker_fee: str
-    taker_fee: str
     margin_init: str
     margin_maint: str
+    eras: tuple[Era, ...]
+    source: str = ""
+
+    @property
+    def section(self) -> str:
+        """Return the TOML table name, e.g. ``spot.BTCUSDT``."""
+        return f"{_SECTIONS[self.market]}.{self.symbol}"
+
+    @property
+    def current(self) -> Era:
+        """Return the latest era's rules."""
+        return self.eras[-1]
+
+    @property
+    def tick_size(self) -> str:
+        """Return the latest tick size."""
+        return self.current.tick_size
+
+    @property
+    def step_size(self) -> str:
+        """Return the latest step size."""
+        return self.current.step_size
 
     @property
     def instrument_id(self) -> str:
@@ -58,35 +89,71 @@ class InstrumentSpec:
 
     @property
     def price_precision(self) -> int:
-        """Return the decimals of the price grid."""
-        return _decimals(self.tick_size)
+        """Return the decimals of the catalog's price grid (the finest tick of every era)."""
+        return max(decimals(e.tick_size) for e in self.eras)
 
     @property
     def size_precision(self) -> int:
-        """Return the decimals of the quantity grid."""
-        return _decimals(self.step_size)
+        """Return the decimals of the catalog's quantity grid (the finest step of every era)."""
+        return max(decimals(e.step_size) for e in self.eras)
 
-    def to_instrument(self) -> Instrument:
-        """Build the Nautilus instrument."""
+    def era_on(self, day: dt.date) -> Era:
+        """Return the rules in force at the start of UTC `day`."""
+        return era_on(self.eras, day)
+
+    def grid(self, key: str) -> Grid:
+        """Return the per-day grid of ``tick_size`` (prices) or ``step_size`` (quantities)."""
+        precision = self.price_precision if key == "tick_size" else self.size_precision
+        return Grid(self.eras, key, precision)
+
+    def fingerprint(self) -> str:
+        """Return a digest of what validation uses (the grids' history): a change re-ingests."""
+        history = [(str(e.since), e.tick_size, e.step_size) for e in self.eras]
+        return hashlib.sha256(repr(history).encode()).hexdigest()[:16]
+
+    def to_instrument(self, on: dt.date | None = None) -> Instrument:
+        """
+        Build the Nautilus instrument.
+
+        Parameters
+        ----------
+        on : dt.date | None
+            None: the catalog's instrument, which admits every era's data (finest increments,
+            smallest minimums, largest maximum quantity; the latest fees). A date: the rules in
+            force on that UTC day, on the catalog's grid (for orders in a backtest of that day).
+
+        """
+        if on is None:
+            rules = self.current
+            tick = min((e.tick_size for e in self.eras), key=Decimal)
+            step = min((e.step_size for e in self.eras), key=Decimal)
+            min_qty = min((e.min_quantity for e in self.eras), key=Decimal)
+            max_qty = max((e.max_quantity for e in self.eras), key=Decimal)
+            min_notional = min((e.min_notional for e in self.eras), key=Decimal)
+        else:
+            rules = self.era_on(on)
+            tick, step = rules.tick_size, rules.step_size
+            min_qty, max_qty, min_notional = rules.min_quantity, rules.max_quantity, rules.min_notional
+        price_precision, size_precision = self.price_precision, self.size_precision
         common = dict(
             instrument_id=InstrumentId.from_str(self.instrument_id),
             raw_symbol=Symbol(self.symbol),
             base_currency=Currency.from_str(self.base),
             quote_currency=Currency.from_str(self.quote),
-            price_precision=self.price_precision,
-            size_precision=self.size_precision,
-            price_increment=Price.from_str(self.tick_size),
-            size_increment=Quantity.from_str(self.step_size),
-            max_quantity=Quantity.from_str(self.max_quantity),
-            min_quantity=Quantity.from_str(self.min_quantity),
+            price_precision=price_precision,
+            size_precision=size_precision,
+            price_increment=Price(Decimal(tick), price_precision),
+            size_increment=Quantity(Decimal(step), size_precision),
+            max_quantity=Quantity(Decimal(max_qty), size_precision),
+            min_quantity=Quantity(Decimal(min_qty), size_precision),
             max_notional=None,
-            min_notional=Money.from_str(f"{self.min_notional} {self.quote}"),
+            min_notional=Money.from_str(f"{min_notional} {self.quote}"),
             max_price=None,
             min_price=None,
             margin_init=Decimal(self.margin_init),
             margin_maint=Decimal(self.margin_maint),
-            maker_fee=Decimal(self.maker_fee),
-            taker_fee=Decimal(self.taker_fee),
+            maker_fee=Decimal(rules.maker_fee),
+            taker_fee=Decimal(rules.taker_fee),
             ts_event=INSTRUMENT_TS_INIT,
             ts_init=INSTRUMENT_TS_INIT,
         )
@@ -99,14 +166,12 @@ class InstrumentSpec:
         return CurrencyPair(**common)
 
 
-def _decimals(text: str) -> int:
-    exponent = Decimal(text).normalize().as_tuple().exponent
-    return max(0, -int(exponent))
-
-
 class InstrumentSpecs:
     """
     The instrument specs of a TOML file.
+
+    A symbol's table holds its rules at listing; ``[[<section>.<symbol>.rules]]`` entries change
+    some of them from a UTC date on (``since = 2021-02-24``).
 
     Parameters
     ----------
@@ -116,7 +181,8 @@ class InstrumentSpecs:
     Raises
     ------
     ValueError
-        If the file has unknown keys or a spec lacks a field; the message names the file and key.
+        If the file has unknown keys, a spec lacks a field or a dated rule is malformed; the
+        message names the file and key.
 
     """
 
@@ -128,14 +194,21 @@ class InstrumentSpecs:
         self._specs: dict[tuple[str, str], InstrumentSpec] = {}
         for section, market in (("perpetual", FUTURES_UM), ("spot", SPOT)):
             for symbol, values in raw.get(section, {}).items():
+                where = f"{self.path}: [{section}.{symbol}]"
+                values = dict(values)
+                changes = values.pop("rules", [])
+                if not isinstance(changes, list):
+                    raise ValueError(f"{where}: 'rules' must be an array of tables ([[{section}.{symbol}.rules]])")
                 merged = {**defaults.get(section, {}), **values}
                 unknown = set(merged) - _KEYS
                 if unknown:
-                    raise ValueError(f"{self.path}: [{section}.{symbol}] unknown key(s) {sorted(unknown)}")
+                    raise ValueError(f"{where} unknown key(s) {sorted(unknown)}")
                 missing = _KEYS - set(merged)
                 if missing:
-                    raise ValueError(f"{self.path}: [{section}.{symbol}] missing key(s) {sorted(missing)}")
-                self._specs[(market, symbol)] = InstrumentSpec(symbol=symbol, market=market, **{k: str(v) for k, v in merged.items()})
+                    raise ValueError(f"{where} missing key(s) {sorted(missing)}")
+                eras = build_eras({k: str(merged[k]) for k in RULE_KEYS}, changes, where)
+                static = {k: str(merged[k]) for k in _STATIC_KEYS}
+                self._specs[(market, symbol)] = InstrumentSpec(symbol=symbol, market=market, eras=eras, source=str(self.path), **static)
 
     def get(self, market: str, symbol: str) -> InstrumentSpec:
         """

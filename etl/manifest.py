@@ -36,10 +36,17 @@ class Manifest:
                 raise ValueError(f"{self.path}: unsupported manifest version {data.get('version')!r}")
             self.entries = data["files"]
 
-    def is_current(self, key: str, sha256: str) -> bool:
-        """Return whether `key` was ingested from exactly these bytes and its outputs still exist."""
+    def is_current(self, key: str, sha256: str, rules: str | None = None) -> bool:
+        """
+        Return whether `key` was ingested from exactly these bytes and its outputs still exist.
+
+        With `rules` (the instrument's rules fingerprint), also whether it was validated against
+        the same rules: a dated rule added later re-ingests the files it could change.
+        """
         entry = self.entries.get(key)
         if entry is None or entry["sha256"] != sha256 or entry["status"] not in SKIPPABLE_STATUSES:
+            return False
+        if rules is not None and entry.get("rules", "") != rules:
             return False
         return all((self.catalog / output).exists() for output in entry["outputs"])
 

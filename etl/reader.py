@@ -91,6 +91,10 @@ COLUMN_TYPES: dict[str, dict[str, pa.DataType]] = {
     },
 }
 
+# Mark, index and premium klines share the trade klines' layout.
+for _family in ("markPriceKlines", "indexPriceKlines", "premiumIndexKlines"):
+    COLUMN_TYPES[_family] = COLUMN_TYPES["klines"]
+
 # Columns that may be empty in real files (e.g. metrics ratios on some 2021-12/2022-01 days).
 NULLABLE_COLUMNS = {
     "count_toptrader_long_short_ratio",

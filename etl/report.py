@@ -5,7 +5,8 @@ Reads only the timestamp columns (and, for funding, the interval column) straigh
 catalog's Parquet files with pyarrow, batch by batch, plus the ingest manifest. For each family,
 instrument and day it reports rows, first and last ``ts_init``, and the family's gaps:
 
-- klines: 1-minute bars missing from the day's 1440 (a bar is stamped open + 60 s - 1 ns);
+- klines, markPriceKlines, indexPriceKlines, premiumIndexKlines: 1-minute rows missing from the
+  day's 1440 (each stamped open + 60 s - 1 ns);
 - bookTicker: quote silences, gaps between consecutive quotes longer than a threshold (a gap
   across midnight counts on the day it ends; the time before the first and after the last quote
   of the catalog is not a silence);
@@ -32,8 +33,9 @@ import numpy as np
 import pyarrow.parquet as pq
 from nautilus_trader.persistence.catalog.parquet import _parse_filename_timestamps
 
+from etl.archive import KLINE_FAMILIES
 from etl.archive import parse_name
-from etl.catalog_layout import BAR_SPEC_1M
+from etl.catalog_layout import BAR_SPECS
 from etl.catalog_layout import ETL_DIR
 from etl.catalog_layout import FAMILY_DATA_CLASS
 from etl.catalog_layout import NS_PER_DAY
@@ -57,7 +59,6 @@ NS_PER_HOUR = 3600 * NS_PER_S
 # settlement up to this late before calling the scheduled one missing.
 FUNDING_TOLERANCE_NS = 60 * NS_PER_S
 _BATCH_ROWS = 1 << 20
-_KLINE_SUFFIX = f"-{BAR_SPEC_1M}"
 _EPOCH = dt.date(1970, 1, 1)
 
 
@@ -178,7 +179,7 @@ class SeriesReport:
         def days_with(attr: str) -> int:
             return sum(1 for d in self.days if getattr(d, attr))
 
-        klines, quotes = self.family == "klines", self.family == "bookTicker"
+        klines, quotes = self.family in KLINE_FAMILIES, self.family == "bookTicker"
         return {
             "days": len(self.days),
             "first_day": self.days[0].day if self.days else None,
@@ -291,10 +292,11 @@ def _catalog_series(catalog: Path) -> list[tuple[str, str]]:
         if not base.is_dir():
             continue
         for folder in sorted(p.name for p in base.iterdir() if p.is_dir()):
-            if family == "klines":
-                if not folder.endswith(_KLINE_SUFFIX):
-                    continue  # other bar types are not the ETL's
-                folder = folder.removesuffix(_KLINE_SUFFIX)
+            if family in BAR_SPECS:
+                suffix = f"-{BAR_SPECS[family]}"
+                if not folder.endswith(suffix):
+                    continue  # other bar types are another family's, or not the ETL's
+                folder = folder.removesuffix(suffix)
             found.append((family, folder))
     return found
 
@@ -375,7 +377,7 @@ class _SeriesScan:
         day.ts_first = first if day.ts_first is None else min(day.ts_first, first)
         day.ts_last = last if day.ts_last is None else max(day.ts_last, last)
         day.out_of_order += int(np.count_nonzero(gaps < 0))
-        if self.family == "klines":
+        if self.family in KLINE_FAMILIES:
             # Bars sit at day_start + (k + 1) min - 1 ns for the k-th minute of the day.
             offset = ts - day_number * NS_PER_DAY + 1
             on_grid = offset % KLINE_NS == 0
@@ -488,7 +490,7 @@ def _clock(ns: int | None) -> str:
 def _gap_summary(series: SeriesReport) -> str:
     t = series.totals()
     parts = []
-    if series.family == "klines":
+    if series.family in KLINE_FAMILIES:
         parts.append(f"{t['missing_minutes']:,} min missing on {t['days_missing_minutes']} day(s)" if t["missing_minutes"] else "no missing minutes")
     if series.family == "bookTicker" and t["longest_gap_s"] is not None:
         silences = f"{t['silences']:,} silence(s) on {t['days_with_silences']} day(s)" if t["silences"] else "no silences"
