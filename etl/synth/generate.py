@@ -14,8 +14,11 @@ from etl.archive import AGG_TRADES
 from etl.archive import BOOK_TICKER
 from etl.archive import FUNDING_RATE
 from etl.archive import FUTURES_UM
+from etl.archive import INDEX_PRICE_KLINES
 from etl.archive import KLINES_1M
+from etl.archive import MARK_PRICE_KLINES
 from etl.archive import METRICS
+from etl.archive import PREMIUM_INDEX_KLINES
 from etl.archive import SPOT
 from etl.archive import Family
 from etl.synth import render
@@ -38,6 +41,10 @@ from etl.synth.perp import PerpDay
 from etl.synth.perp import PerpState
 from etl.synth.perp import Trades
 from etl.synth.perp import simulate_perp_day
+from etl.synth.reference import PRINT_DECIMALS
+from etl.synth.reference import ReferenceBars
+from etl.synth.reference import reference_klines
+from etl.synth.reference import second_marks
 from etl.synth.report import SynthReport
 from etl.synth.report import timed
 from etl.synth.seeding import Stream
@@ -105,6 +112,16 @@ def _write_perp_day(
     _emit(writer, METRICS.name, METRICS, where, render.metrics, rows.create_ms, spec.symbol, *oi, ratios)
 
 
+def _write_reference_day(
+    writer: ArchiveWriter, where: tuple[str, str, str, dt.date], day_ms: int, bars: ReferenceBars
+) -> None:
+    opens = day_ms + np.arange(DAY_MINUTES, dtype=np.int64) * MINUTE_MS
+    # Values in 1e-8 units printed with 8 decimals; volumes are zero lots of no decimals ("0").
+    prints = (PRINT_DECIMALS, 0, PRINT_DECIMALS, 0, 0)
+    for family, family_bars in ((MARK_PRICE_KLINES, bars.mark), (INDEX_PRICE_KLINES, bars.index), (PREMIUM_INDEX_KLINES, bars.premium)):
+        _emit(writer, family.name, family, where, render.klines, family_bars, opens, MINUTE_MS, *prints)
+
+
 def _write_spot_day(
     writer: ArchiveWriter,
     spec: SymbolSpec,
@@ -149,6 +166,10 @@ def _generate_symbol(config: SynthConfig, spec: SymbolSpec, writer: ArchiveWrite
             rows, tail = metrics_day(spec, latent, d, bars, close, tail)
         period = (symbol, day.isoformat(), day + dt.timedelta(days=1))
         _write_perp_day(writer, spec, (FUTURES_UM, *period), day_ms, perp, bars, rows)
+        with timed(stages, "reference klines"):
+            seconds = np.interp(second_marks(day_ms), perp.event_ms, perp.log_price)
+            reference = reference_klines(seconds, latent.premium[latent.day_slice(d)])
+        _write_reference_day(writer, (FUTURES_UM, *period), day_ms, reference)
         close, state = int(bars.close[-1]), perp.state
         if config.spot:
             with timed(stages, "simulate spot"):

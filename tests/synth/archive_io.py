@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from etl.archive import FAMILIES
+from etl.archive import KLINE_FAMILIES
 from etl.archive import SPOT
 from etl.archive import parse_name
 
@@ -43,7 +44,7 @@ def read_table(path: Path) -> pa.Table:
 def family_files(root: Path, market: str, family: str, symbol: str) -> list[Path]:
     """Return one symbol's files of a family (CSV or ZIP), in period order."""
     base = root / market / ("monthly" if family == "fundingRate" else "daily") / family / symbol
-    if family == "klines":
+    if family in KLINE_FAMILIES:
         base = base / "1m"
     return sorted(p for p in base.iterdir() if p.suffix in (".csv", ".zip"))
 

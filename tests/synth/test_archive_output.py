@@ -22,6 +22,9 @@ EXPECTED_DAILY = [
     "futures/um/daily/bookTicker/{s}/{s}-bookTicker-{d}",
     "futures/um/daily/klines/{s}/1m/{s}-1m-{d}",
     "futures/um/daily/metrics/{s}/{s}-metrics-{d}",
+    "futures/um/daily/markPriceKlines/{s}/1m/{s}-1m-{d}",
+    "futures/um/daily/indexPriceKlines/{s}/1m/{s}-1m-{d}",
+    "futures/um/daily/premiumIndexKlines/{s}/1m/{s}-1m-{d}",
     "spot/daily/aggTrades/{s}/{s}-aggTrades-{d}",
     "spot/daily/klines/{s}/1m/{s}-1m-{d}",
 ]
