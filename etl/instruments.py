@@ -118,22 +118,18 @@ class InstrumentSpec:
         Parameters
         ----------
         on : dt.date | None
-            None: the catalog's instrument, which admits every era's data (finest increments,
-            smallest minimums, largest maximum quantity; the latest fees). A date: the rules in
-            force on that UTC day, on the catalog's grid (for orders in a backtest of that day).
+            None: the catalog's instrument, whose increments are the finest of every era (so that
+            any era's data lies on its grid) and whose order limits and fees are the latest era's.
+            A date: the rules in force on that UTC day, on the catalog's grid (for the orders of a
+            backtest of that day).
 
         """
+        rules = self.current if on is None else self.era_on(on)
+        tick, step = rules.tick_size, rules.step_size
         if on is None:
-            rules = self.current
             tick = min((e.tick_size for e in self.eras), key=Decimal)
             step = min((e.step_size for e in self.eras), key=Decimal)
-            min_qty = min((e.min_quantity for e in self.eras), key=Decimal)
-            max_qty = max((e.max_quantity for e in self.eras), key=Decimal)
-            min_notional = min((e.min_notional for e in self.eras), key=Decimal)
-        else:
-            rules = self.era_on(on)
-            tick, step = rules.tick_size, rules.step_size
-            min_qty, max_qty, min_notional = rules.min_quantity, rules.max_quantity, rules.min_notional
+        min_qty, max_qty, min_notional = rules.min_quantity, rules.max_quantity, rules.min_notional
         price_precision, size_precision = self.price_precision, self.size_precision
         common = dict(
             instrument_id=InstrumentId.from_str(self.instrument_id),
