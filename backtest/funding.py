@@ -5,9 +5,12 @@ Nautilus 1.221 never charges funding, so this module does, per settlement row of
 
     payment = -signed_qty x multiplier x mark x rate        (linear, in the settlement currency)
 
-A positive rate makes longs pay and shorts receive. ``mark`` is the mid of the latest quote at or
-before ``calc_time``; without any quote yet, the latest trade price, then the latest bar close
-(read from the cache at settlement, which by the rule below holds nothing stamped after ``T``).
+A positive rate makes longs pay and shorts receive. ``mark`` is the exchange's: the close of the
+last mark-price kline (``<id>-1-MINUTE-MARK-EXTERNAL`` bars, from ``markPriceKlines``) closed at or
+before ``calc_time``, when the catalog has one closed within ``mark_max_age_ns`` before it. Else
+it is the mid of the latest quote at or before ``calc_time``; without any quote yet, the latest
+trade price, then the latest bar close (read from the cache at settlement, which by the rule
+below holds nothing stamped after ``T``). Each ledger row says which (``mark_source``).
 
 The precise settlement rule (what "at calc_time" means in an event-driven simulation):
 
@@ -42,6 +45,7 @@ from nautilus_trader.backtest.config import SimulationModuleConfig
 from nautilus_trader.backtest.modules import SimulationModule
 from nautilus_trader.common.component import Logger
 from nautilus_trader.core.data import Data
+from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.data import DataType
 from nautilus_trader.model.identifiers import InstrumentId
@@ -53,6 +57,12 @@ from backtest.catalog_reader import iter_custom
 from data_types import FundingRate
 
 NEVER = 2**63 - 1
+MARK_BAR_SPEC = "1-MINUTE-MARK-EXTERNAL"
+# Where each ledger row's mark comes from.
+MARK_KLINE = "mark_kline"
+QUOTE_MID = "quote_mid"
+LAST_TRADE = "last_trade"
+BAR_CLOSE = "bar_close"
 # Settle before any strategy hears of the funding row (strategies subscribe at priority 0).
 FUNDING_ROW_PRIORITY = 100
 
@@ -71,6 +81,9 @@ class FundingPayment(Data):
         The position quantity at settlement (negative: short).
     mark : Decimal | None
         The mark price used (``None`` when no price was known yet).
+    mark_source : str
+        Where the mark comes from: ``mark_kline`` (the exchange's mark price), ``quote_mid``,
+        ``last_trade`` or ``bar_close`` (``""`` when no price was known yet).
     rate : Decimal
         The funding rate of the settlement.
     payment : Decimal
@@ -98,8 +111,10 @@ class FundingPayment(Data):
         balance_after: Decimal,
         ts_event: int,
         ts_init: int,
+        mark_source: str = "",
     ) -> None:
         self.instrument_id = instrument_id
+        self.mark_source = mark_source
         self.position_id = position_id
         self.signed_qty = signed_qty
         self.mark = mark
@@ -122,7 +137,7 @@ class FundingPayment(Data):
 
     def __repr__(self) -> str:
         return (
-            f"FundingPayment({self.instrument_id}, qty={self.signed_qty}, mark={self.mark}, "
+            f"FundingPayment({self.instrument_id}, qty={self.signed_qty}, mark={self.mark} ({self.mark_source}), "
             f"rate={self.rate}, payment={self.payment} {self.currency}, ts_event={self.ts_event})"
         )
 
@@ -141,6 +156,10 @@ class FundingSettlementConfig(SimulationModuleConfig, frozen=True, kw_only=True)
         The inclusive bounds on the settlements' ``calc_time``.
     bar_types : tuple[str, ...], default ()
         The streamed bar types: the last resort for a mark price.
+    use_mark_klines : bool, default True
+        Settle at the catalog's mark-price klines where it has them.
+    mark_max_age_ns : int, default one hour
+        A mark kline closed longer than this before ``calc_time`` is stale: the book is used.
 
     """
 
@@ -149,6 +168,8 @@ class FundingSettlementConfig(SimulationModuleConfig, frozen=True, kw_only=True)
     start_ns: int
     end_ns: int
     bar_types: tuple[str, ...] = ()
+    use_mark_klines: bool = True
+    mark_max_age_ns: int = 3_600_000_000_000
 
 
 class FundingSettlementModule(SimulationModule):
@@ -171,7 +192,10 @@ class FundingSettlementModule(SimulationModule):
             bt.instrument_id: bt for bt in (BarType.from_str(b) for b in config.bar_types)
         }
         self._data_types: dict[InstrumentId, DataType] = {}
+        # Mark-kline close in force at each settlement (instrument, calc_time), read up front.
+        self._marks: dict[tuple[InstrumentId, int], Decimal] = {}
         self.totals: dict[str, Decimal] = {}
+        self.mark_sources: dict[str, int] = {}
 
     def register_base(self, portfolio, msgbus, cache, clock) -> None:
         """Register with the exchange's kernel, load the schedule and watch the funding rows."""
@@ -187,6 +211,8 @@ class FundingSettlementModule(SimulationModule):
         ]
         # Ties between instruments settle in configuration order (sort is stable).
         self._schedule = sorted(rows, key=lambda row: row.ts_init)
+        if config.use_mark_klines:
+            self._marks = mark_klines_at(catalog, self._schedule, config.mark_max_age_ns)
         self._next_index = 0
         self._next_due = self._schedule[0].ts_init if self._schedule else NEVER
         for instrument_id in config.instrument_ids:
@@ -230,33 +256,42 @@ class FundingSettlementModule(SimulationModule):
             else NEVER
         )
 
-    def mark(self, instrument_id: InstrumentId) -> Decimal | None:
+    def mark(self, instrument_id: InstrumentId, calc_time: int | None = None) -> tuple[Decimal | None, str]:
         """
-        Return the mark price: the latest quote's mid, else the latest trade, else the latest bar close.
+        Return the mark price of a settlement and where it comes from.
 
-        The cache is read at settlement time, which by the settlement rule is before any market
-        event stamped after the settlement, so these are the latest values at or before it.
+        The exchange's mark (the last mark kline closed at or before `calc_time`, read from the
+        catalog) when there is one; else the latest quote's mid, else the latest trade, else the
+        latest bar close. The cache is read at settlement time, which by the settlement rule is
+        before any market event stamped after the settlement, so these are the latest values at
+        or before it.
 
         Parameters
         ----------
         instrument_id : InstrumentId
             The instrument.
+        calc_time : int | None
+            The settlement's ``calc_time`` (ns); None skips the mark klines.
 
         Returns
         -------
-        Decimal | None
-            ``None`` when no price has been seen yet.
+        tuple[Decimal | None, str]
+            The mark (``None`` when no price has been seen yet) and its source (``MARK_KLINE``,
+            ``QUOTE_MID``, ``LAST_TRADE``, ``BAR_CLOSE``; ``""`` without a price).
 
         """
+        kline = self._marks.get((instrument_id, calc_time)) if calc_time is not None else None
+        if kline is not None:
+            return kline, MARK_KLINE
         quote = self.cache.quote_tick(instrument_id)
         if quote is not None:
-            return (quote.bid_price.as_decimal() + quote.ask_price.as_decimal()) / 2
+            return (quote.bid_price.as_decimal() + quote.ask_price.as_decimal()) / 2, QUOTE_MID
         trade = self.cache.trade_tick(instrument_id)
         if trade is not None:
-            return trade.price.as_decimal()
+            return trade.price.as_decimal(), LAST_TRADE
         bar_type = self._bar_types.get(instrument_id)
         bar = self.cache.bar(bar_type) if bar_type is not None else None
-        return bar.close.as_decimal() if bar is not None else None
+        return (bar.close.as_decimal(), BAR_CLOSE) if bar is not None else (None, "")
 
     def _settle(self, row: FundingRate) -> None:
         instrument_id = row.instrument_id
@@ -270,7 +305,7 @@ class FundingSettlementModule(SimulationModule):
         if account.balance(currency) is None:
             raise RuntimeError(f"cannot settle funding: the account has no {currency} balance")
         rate = Decimal(repr(row.rate))
-        mark = self.mark(instrument_id)
+        mark, source = self.mark(instrument_id, row.ts_init)
         positions = sorted(
             self.cache.positions_open(instrument_id=instrument_id), key=lambda p: p.id.value
         )
@@ -290,7 +325,7 @@ class FundingSettlementModule(SimulationModule):
             payment = (-notional * rate).quantize(quantum, rounding=ROUND_HALF_EVEN)
             if payment:
                 self._apply(account, currency, payment, row.ts_init)
-            self._record(row, position_id, signed_qty, mark, rate, payment, currency, account)
+            self._record(row, position_id, signed_qty, (mark, source), rate, payment, currency, account)
 
     def _apply(self, account, currency, payment: Decimal, ts_event: int) -> None:
         balance = account.balance(currency)
@@ -307,13 +342,16 @@ class FundingSettlementModule(SimulationModule):
             ts_event=ts_event,
         )
 
-    def _record(self, row, position_id, signed_qty, mark, rate, payment, currency, account) -> None:
+    def _record(self, row, position_id, signed_qty, mark_and_source, rate, payment, currency, account) -> None:
+        mark, source = mark_and_source
         self.totals[currency.code] = self.totals.get(currency.code, Decimal(0)) + payment
+        self.mark_sources[source] = self.mark_sources.get(source, 0) + 1
         event = FundingPayment(
             instrument_id=row.instrument_id,
             position_id=position_id,
             signed_qty=signed_qty,
             mark=mark,
+            mark_source=source,
             rate=rate,
             payment=payment,
             currency=currency.code,
@@ -326,10 +364,55 @@ class FundingSettlementModule(SimulationModule):
     def log_diagnostics(self, logger: Logger) -> None:
         """Log the net funding per currency."""
         totals = ", ".join(f"{amount} {code}" for code, amount in self.totals.items()) or "none"
-        logger.info(f"Funding (net, received positive): {totals}")
+        sources = ", ".join(f"{n} at {source or 'no price'}" for source, n in sorted(self.mark_sources.items())) or "none"
+        logger.info(f"Funding (net, received positive): {totals}; marks: {sources}")
 
     def reset(self) -> None:
         """Rewind the schedule."""
         self._next_index = 0
         self._next_due = self._schedule[0].ts_init if self._schedule else NEVER
         self.totals.clear()
+        self.mark_sources.clear()
+
+
+def mark_klines_at(
+    catalog: ParquetDataCatalog, schedule: list[FundingRate], max_age_ns: int
+) -> dict[tuple[InstrumentId, int], Decimal]:
+    """
+    Return the exchange's mark price at each settlement: the last mark kline closed by then.
+
+    A kline opening at ``t`` closes at ``t + 1 min`` and is stamped ``t + 1 min - 1 ns`` (the
+    ETL's convention), so it is closed at ``calc_time`` when its stamp is before ``calc_time``.
+    Only klines stamped within `max_age_ns` before ``calc_time`` count: older ones are stale.
+
+    Parameters
+    ----------
+    catalog : ParquetDataCatalog
+        The catalog holding ``<instrument>-1-MINUTE-MARK-EXTERNAL`` bars (if any).
+    schedule : list[FundingRate]
+        The settlements.
+    max_age_ns : int
+        The oldest a mark kline may be.
+
+    Returns
+    -------
+    dict[tuple[InstrumentId, int], Decimal]
+        The mark close per (instrument, calc_time); settlements without one are absent.
+
+    """
+    marks: dict[tuple[InstrumentId, int], Decimal] = {}
+    has_marks: dict[InstrumentId, bool] = {}
+    for row in schedule:
+        bar_type = f"{row.instrument_id}-{MARK_BAR_SPEC}"
+        if row.instrument_id not in has_marks:
+            has_marks[row.instrument_id] = bool(catalog.get_intervals(Bar, bar_type))
+        if not has_marks[row.instrument_id]:
+            continue
+        # One settlement reads at most max_age of bars (an hour: 60 rows), not the period.
+        bars = catalog.query(
+            Bar, identifiers=[bar_type], start=row.ts_init - max_age_ns, end=row.ts_init - 1
+        )
+        if bars:
+            last = max(bars, key=lambda bar: bar.ts_init)
+            marks[(row.instrument_id, row.ts_init)] = last.close.as_decimal()
+    return marks

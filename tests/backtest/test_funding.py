@@ -8,8 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import BarType
 from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.objects import Price
+from nautilus_trader.model.objects import Quantity
+from nautilus_trader.persistence.catalog.parquet import ParquetDataCatalog
 
+from backtest.funding import mark_klines_at
 from tests.backtest.conftest import make_config
 from tests.backtest.conftest import observe
 from tests.backtest.conftest import observe_market
@@ -254,3 +260,68 @@ def test_each_instrument_settles_at_its_own_rate_and_mark(tmp_path: Path):
     ]
     seen = [(r["ts_init"], r["instrument"]) for r in records if r["kind"] == "funding"]
     assert seen[-2:] == [(F1, str(INSTRUMENT_ID)), (F1, str(eth))]
+
+
+# --- settlement at the exchange's mark price (markPriceKlines) ----------------------------------
+
+MARK_BAR_TYPE = BarType.from_str("BTCUSDT-PERP.BINANCE-1-MINUTE-MARK-EXTERNAL")
+
+
+def mark_kline(open_ns: int, close: str) -> Bar:
+    """A 1-minute mark kline stamped as the ETL stamps klines: open + 60 s - 1 ns."""
+    price = Price.from_str(close)
+    return Bar(MARK_BAR_TYPE, price, price, price, price, Quantity.from_int(0), open_ns + MINUTE - 1, open_ns + MINUTE - 1)
+
+
+def scripted_mark_klines() -> list[Bar]:
+    """
+    Mark klines around the scripted settlements (F = the hour + 4 ms).
+
+    - F1: klines opening 07:58 and 07:59 (closed by 08:00:00.000 <= F1) and 08:00 (closes after
+      F1: never used): the mark is the 07:59 close, 42950.12345678, not the book's 43000.2.
+    - F2: the last kline closed two hours before: stale, so the book mid 41000.1 is used.
+    - F3: kline opening 23:59 of day 1: 40100.5.
+    """
+    f1_hour, f2_hour, f3_hour = (f - FUNDING_OFFSET for f in (F1, F2, F3))
+    return [
+        mark_kline(f1_hour - 2 * MINUTE, "42900.00000000"),
+        mark_kline(f1_hour - MINUTE, "42950.12345678"),
+        mark_kline(f1_hour, "43999.00000000"),
+        mark_kline(f2_hour - 2 * HOUR - MINUTE, "41500.00000000"),
+        mark_kline(f3_hour - MINUTE, "40100.50000000"),
+    ]
+
+
+def test_mark_klines_give_the_close_of_the_last_kline_closed_by_each_calc_time(tmp_path: Path):
+    # Arrange
+    catalog = write_market(tmp_path / "catalog", scripted_market())
+    catalog.write_data(scripted_mark_klines())
+
+    # Act
+    marks = mark_klines_at(catalog, scripted_market().funding, max_age_ns=HOUR)
+
+    # Assert: F0 has no kline before it, F2's is stale
+    assert marks == {
+        (INSTRUMENT_ID, F1): Decimal("42950.12345678"),
+        (INSTRUMENT_ID, F3): Decimal("40100.50000000"),
+    }
+
+
+def test_settlements_use_the_mark_kline_when_there_is_one_and_the_book_mid_otherwise(tmp_path: Path):
+    # Arrange
+    root = tmp_path
+    (root / "catalog").mkdir()
+    ParquetDataCatalog(str(root / "catalog")).write_data(scripted_mark_klines())
+
+    # Act
+    outcome, _ = run_script(root)
+
+    # Assert
+    ledger = outcome.funding.set_index("ts")
+    assert dec(ledger.loc[F1, "mark"]) == Decimal("42950.12345678")
+    assert dec(ledger.loc[F2, "mark"]) == Decimal("41000.1")
+    assert dec(ledger.loc[F3, "mark"]) == Decimal("40100.5")
+    assert dec(ledger.loc[F1, "payment"]).quantize(CENT) == expected_payment("0.5", "42950.12345678", "0.0001")
+    assert dec(ledger.loc[F3, "payment"]).quantize(CENT) == expected_payment("-1.0", "40100.5", "0.0003")
+    if "mark_source" in ledger.columns:  # the ledger column the recorder writes
+        assert ledger["mark_source"].tolist() == ["", "mark_kline", "quote_mid", "mark_kline"]
