@@ -200,6 +200,26 @@ class OutputSection(_Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "ERROR"
 
 
+class StatsSection(_Section):
+    """
+    How the run's return statistics are computed (``backtest.stats``, ``backtest.statistics``).
+
+    Returns are taken from the sampled equity curve every ``return_interval_secs`` (a multiple of
+    ``[output] equity_interval_secs``) and annualised over a 365-day year. Below ``min_returns``
+    returns or ``min_days`` days the annualised ratios (Sharpe, Sortino, CAGR, Calmar) are reported
+    as ``"insufficient"``; below ``min_returns`` so are the bootstrap intervals. Intervals come from
+    ``bootstrap_resamples`` stationary block bootstrap resamples drawn from ``seed``.
+
+    """
+
+    return_interval_secs: int = Field(default=3_600, gt=0, le=86_400)
+    min_returns: int = Field(default=30, ge=2)
+    min_days: float = Field(default=30.0, ge=0)
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    bootstrap_resamples: int = Field(default=1_000, ge=100, le=100_000)
+    seed: int = Field(default=0, ge=0)
+
+
 # Keys that change how a run is shown or where it is written, never its numbers.
 _PRESENTATION_KEYS: dict[str, set[str]] = {
     "run": {"name"},
@@ -212,7 +232,8 @@ class RunConfig(_Section):
     One backtest run, as written in a TOML file.
 
     Sections: ``[run]``, ``[catalog]``, ``[period]``, ``[venue]`` (``[venue.fees]``),
-    ``[data]``, ``[strategy]`` (``[strategy.params]``), ``[execution]``, ``[output]``.
+    ``[data]``, ``[strategy]`` (``[strategy.params]``), ``[execution]``, ``[output]``,
+    ``[stats]``.
 
     """
 
@@ -224,6 +245,19 @@ class RunConfig(_Section):
     strategy: StrategySection
     execution: ExecutionSection = ExecutionSection()
     output: OutputSection = OutputSection()
+    stats: StatsSection = StatsSection()
+
+    @model_validator(mode="after")
+    def _returns_on_samples(self) -> "RunConfig":
+        # A return interval that is not a whole number of sampling intervals would measure some
+        # returns over one sample fewer than others.
+        if self.stats.return_interval_secs % self.output.equity_interval_secs:
+            raise ValueError(
+                f"stats.return_interval_secs = {self.stats.return_interval_secs}: must be a "
+                f"multiple of output.equity_interval_secs = {self.output.equity_interval_secs}",
+            )
+        return self
+
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "RunConfig":

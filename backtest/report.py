@@ -52,8 +52,60 @@ STATS_SHOWN = [
 
 
 def format_stat(value, spec: str) -> str:
-    """Return ``value`` formatted with ``spec``, or an en dash when it is undefined."""
-    return "–" if value is None else spec.format(value)
+    """Return ``value`` formatted with ``spec``, an en dash when undefined, a marker as it is."""
+    if value is None:
+        return "–"
+    # A marker such as "insufficient" (too short a sample to annualise) is shown as written.
+    return value if isinstance(value, str) else spec.format(value)
+
+
+def stat_cell(stats: dict, key: str, spec: str) -> str:
+    """
+    Return a statistic with its bootstrap interval when ``stats["intervals"]`` has one.
+
+    Parameters
+    ----------
+    stats : dict
+        ``stats.json``'s content.
+    key : str
+        The statistic.
+    spec : str
+        Its format.
+
+    Returns
+    -------
+    str
+        ``"+1.20% [-0.40%, +2.80%]"``, or the statistic alone.
+
+    """
+    text = format_stat(stats.get(key), spec)
+    interval = (stats.get("intervals") or {}).get(key)
+    if isinstance(interval, dict) and not isinstance(stats.get(key), str):
+        text += f" [{spec.format(interval['low'])}, {spec.format(interval['high'])}]"
+    return text
+
+
+def sample_text(stats: dict) -> str:
+    """Return one line saying what the return statistics stand on, or ``""`` without a sample."""
+    sample, intervals = stats.get("sample"), stats.get("intervals") or {}
+    if not sample:
+        return ""
+    text = (
+        f"{sample['returns']} {sample['frequency']} returns over {sample['days']:.1f} days; "
+        f"{sample['annualisation']}."
+    )
+    if not sample["sufficient"]:
+        text += (
+            f" Fewer than {sample['min_returns']} returns or {sample['min_days']:g} days: "
+            "annualised ratios are insufficient."
+        )
+    if intervals.get("block_length") is not None:
+        text += (
+            f" Brackets: {intervals['confidence']:.0%} intervals, {intervals['method']}, "
+            f"mean block {intervals['block_length']:.1f} returns, "
+            f"{intervals['resamples']} resamples."
+        )
+    return text
 
 
 def classify_fills(fills: pd.DataFrame) -> pd.Series:
@@ -277,9 +329,10 @@ def render_html(outcome: RunOutcome) -> str:
     # The strategy's own counts (entries per alpha, exits per reason, ...) follow the standard rows.
     counts = [(key, key, "{:,}") for key in stats if key.startswith(COUNT_PREFIX)]
     cells = "".join(
-        f"<tr><th>{html.escape(label)}</th><td>{html.escape(format_stat(stats.get(key), spec))}</td></tr>"
+        f"<tr><th>{html.escape(label)}</th><td>{html.escape(stat_cell(stats, key, spec))}</td></tr>"
         for key, label, spec in STATS_SHOWN + counts
     )
+    sample = sample_text(stats)
     period = period_text(outcome)
     strategy = outcome.config["strategy"]["path"]
     notes = "".join(f"<li>{html.escape(note)}</li>" for note in outcome.notes)
@@ -304,6 +357,7 @@ details {{ margin: 12px 0; font-size: 12px; }}
 <h1>{html.escape(outcome.run_id)}</h1>
 <div class="meta">{html.escape(strategy)} · {html.escape(period)}</div>
 <div class="stats"><table>{cells}</table></div>
+<div class="meta">{html.escape(sample)}</div>
 <ul>{notes}</ul>
 {figure}
 <details><summary>Resolved configuration</summary><pre>{html.escape(json.dumps(outcome.config, indent=2))}</pre></details>

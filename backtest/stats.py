@@ -2,12 +2,21 @@
 Performance statistics from a run's tables (pure functions, so each formula is testable alone).
 
 Conventions:
-- returns are daily: the equity at each UTC day's last sample against the previous day's (the first
-  day against the starting balance); Sharpe and Sortino annualise them with sqrt(365), crypto
-  trading every day;
-- Sortino's downside deviation is ``sqrt(mean(min(r, 0)^2))`` over all days (target 0);
-- max drawdown is the largest fall of sampled equity from its running peak, as a positive fraction;
+- returns are taken from the sampled equity curve every ``[stats] return_interval_secs`` (hourly by
+  default; ``backtest.statistics.sample``); Sharpe and Sortino annualise them with
+  ``sqrt(periods per year)`` over a 365-day year, crypto trading every day; ``stats.json``'s
+  ``sample`` block states the frequency, the number of returns, the days covered and the
+  annualisation;
+- below ``[stats] min_returns`` returns or ``min_days`` days, Sharpe, Sortino, CAGR and Calmar are
+  ``"insufficient"`` (not a number): an annualised ratio from a few days says nothing;
+- Sortino's downside deviation is ``sqrt(mean(min(r, 0)^2))`` over all returns (target 0);
+- max drawdown is the largest fall of sampled equity (every ``[output] equity_interval_secs``)
+  from its running peak, as a positive fraction;
 - Calmar is the compound annual growth rate over the period divided by max drawdown;
+- ``intervals``: 95% (``[stats] confidence``) stationary block bootstrap intervals of total return,
+  Sharpe and max drawdown of the returns (``backtest.statistics.bootstrap``); each gives its
+  ``estimate`` on the returns themselves, so the max drawdown there is that of the curve at the
+  return frequency, which can be smaller than ``max_drawdown`` (finer samples);
 - a round trip is one position lifecycle (open to flat); win rate counts closed ones with a positive
   realized PnL after commissions;
 - turnover is traded notional divided by the starting balance;
@@ -17,8 +26,8 @@ Conventions:
   alpha, exits per reason, ...); the run keeps the last value of each as the statistic
   ``count.<name>`` (``series_counts``).
 
-A figure that cannot be computed (fewer than two daily returns, no drawdown, no closed trade) is
-``None`` and shows as ``null`` in ``stats.json``.
+A figure that cannot be computed (fewer than two returns, no variation, no drawdown, no closed
+trade) is ``None`` and shows as ``null`` in ``stats.json``.
 
 """
 
@@ -26,40 +35,23 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
+
+from backtest.config import StatsSection
+from backtest.statistics.bootstrap import BLOCK_RULE
+from backtest.statistics.bootstrap import METHOD
+from backtest.statistics.bootstrap import run_intervals
+from backtest.statistics.sample import INSUFFICIENT
+from backtest.statistics.sample import ReturnSample
+from backtest.statistics.sample import interval_returns
+from backtest.statistics.sample import is_sufficient
 
 DAY_NS = 86_400_000_000_000
 ANNUAL_DAYS = 365
 COUNT_PREFIX = "count."
 
 
-def daily_returns(ts: np.ndarray, equity: np.ndarray, starting_equity: float) -> np.ndarray:
-    """
-    Return the daily returns of a sampled equity curve.
-
-    Parameters
-    ----------
-    ts : np.ndarray
-        Sample times (ns), non-decreasing.
-    equity : np.ndarray
-        Equity at each sample.
-    starting_equity : float
-        The equity before the first sample's day closes (the starting balance).
-
-    Returns
-    -------
-    np.ndarray
-        One return per UTC day that has a sample.
-
-    """
-    if len(ts) == 0:
-        return np.empty(0)
-    days = np.asarray(ts, dtype=np.int64) // DAY_NS
-    last_of_day = np.flatnonzero(np.r_[days[1:] != days[:-1], True])
-    closes = np.r_[starting_equity, np.asarray(equity, dtype=float)[last_of_day]]
-    return closes[1:] / closes[:-1] - 1.0
-
-
-def sharpe_ratio(returns: np.ndarray, periods: int = ANNUAL_DAYS) -> float | None:
+def sharpe_ratio(returns: np.ndarray, periods: float = ANNUAL_DAYS) -> float | None:
     """Return the annualised Sharpe ratio (sample standard deviation), or ``None`` if undefined."""
     if len(returns) < 2:
         return None
@@ -67,7 +59,7 @@ def sharpe_ratio(returns: np.ndarray, periods: int = ANNUAL_DAYS) -> float | Non
     return float(np.mean(returns)) / std * math.sqrt(periods) if std > 0 else None
 
 
-def sortino_ratio(returns: np.ndarray, periods: int = ANNUAL_DAYS) -> float | None:
+def sortino_ratio(returns: np.ndarray, periods: float = ANNUAL_DAYS) -> float | None:
     """Return the annualised Sortino ratio (target 0), or ``None`` if undefined."""
     if len(returns) < 2:
         return None
@@ -161,6 +153,155 @@ def _none_if_nan(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
+def equity_returns(
+    equity: pd.DataFrame,
+    starting_balance: float,
+    start_ns: int,
+    end_ns: int,
+    settings: StatsSection,
+) -> ReturnSample:
+    """
+    Return the run's returns at the frequency of ``settings`` (``[stats] return_interval_secs``).
+
+    Parameters
+    ----------
+    equity : pd.DataFrame
+        The sampled curve: ``ts`` and ``equity``.
+    starting_balance : float
+        The equity at the start.
+    start_ns, end_ns : int
+        The simulated period (inclusive).
+    settings : StatsSection
+        The run's ``[stats]`` settings.
+
+    Returns
+    -------
+    ReturnSample
+
+    """
+    return interval_returns(
+        equity["ts"].to_numpy(),
+        equity["equity"].to_numpy(dtype=float),
+        starting_balance,
+        start_ns,
+        end_ns,
+        settings.return_interval_secs,
+    )
+
+
+def sample_block(sample: ReturnSample, settings: StatsSection) -> dict[str, object]:
+    """
+    Return ``stats.json``'s ``sample`` block: what the return statistics stand on.
+
+    Parameters
+    ----------
+    sample : ReturnSample
+        The run's returns.
+    settings : StatsSection
+        The run's ``[stats]`` settings.
+
+    Returns
+    -------
+    dict[str, object]
+        ``frequency``, ``interval_secs``, ``returns`` (how many), ``days`` (covered),
+        ``periods_per_year``, ``annualisation`` (in words), ``min_returns``, ``min_days``,
+        ``sufficient``, and the returns' ``skew`` and ``kurtosis`` (non-excess; ``None`` without
+        variation).
+
+    """
+    varied = sample.count > 2 and float(np.std(sample.returns)) > 0
+    return {
+        "frequency": sample.frequency,
+        "interval_secs": sample.interval_secs,
+        "returns": sample.count,
+        "days": sample.days,
+        "periods_per_year": sample.periods_per_year,
+        "annualisation": (
+            f"mean and deviation of {sample.frequency} returns scaled by "
+            f"sqrt({sample.periods_per_year:g}) (a 365-day year)"
+        ),
+        "min_returns": settings.min_returns,
+        "min_days": settings.min_days,
+        "sufficient": is_sufficient(sample, settings.min_returns, settings.min_days),
+        # Population moments, as the PSR/DSR formulas take them.
+        "skew": float(scipy_stats.skew(sample.returns)) if varied else None,
+        "kurtosis": float(scipy_stats.kurtosis(sample.returns, fisher=False)) if varied else None,
+    }
+
+
+def intervals_block(sample: ReturnSample, settings: StatsSection) -> dict[str, object]:
+    """
+    Return ``stats.json``'s ``intervals`` block: bootstrap intervals of the return statistics.
+
+    Parameters
+    ----------
+    sample : ReturnSample
+        The run's returns.
+    settings : StatsSection
+        The run's ``[stats]`` settings.
+
+    Returns
+    -------
+    dict[str, object]
+        ``method``, ``block_rule``, ``block_length``, ``confidence``, ``resamples``, ``seed``, and
+        for ``total_return``, ``sharpe`` and ``max_drawdown`` either ``{estimate, low, high,
+        excludes_zero}``, ``"insufficient"`` (fewer than ``min_returns`` returns; for Sharpe also
+        fewer than ``min_days`` days) or ``None`` (undefined, e.g. a flat curve's Sharpe).
+
+    """
+    block: dict[str, object] = {
+        "method": METHOD,
+        "block_rule": BLOCK_RULE,
+        "block_length": None,
+        "confidence": settings.confidence,
+        "resamples": settings.bootstrap_resamples,
+        "seed": settings.seed,
+    }
+    names = ("total_return", "sharpe", "max_drawdown")
+    if sample.count < settings.min_returns:
+        return {**block, **dict.fromkeys(names, INSUFFICIENT)}
+    length, found = run_intervals(
+        sample.returns,
+        sample.periods_per_year,
+        settings.bootstrap_resamples,
+        settings.confidence,
+        settings.seed,
+    )
+    block["block_length"] = length
+    for name in names:
+        block[name] = found[name].as_dict() if found[name] is not None else None
+    if not is_sufficient(sample, settings.min_returns, settings.min_days):
+        block["sharpe"] = INSUFFICIENT
+    return block
+
+
+def flat_stats(stats: dict[str, object]) -> dict[str, object]:
+    """
+    Return the statistics as flat columns (a sweep's table): nested blocks become dotted keys.
+
+    ``{"sample": {"returns": 72}}`` becomes ``{"sample.returns": 72}``; an ``"insufficient"``
+    marker becomes ``None`` (missing), so the column stays numeric: ``sample.sufficient`` says why.
+
+    Parameters
+    ----------
+    stats : dict[str, object]
+        ``stats.json``'s content.
+
+    Returns
+    -------
+    dict[str, object]
+
+    """
+    flat: dict[str, object] = {}
+    for key, value in stats.items():
+        if isinstance(value, dict):
+            for inner, item in flat_stats(value).items():
+                flat[f"{key}.{inner}"] = item
+        else:
+            flat[key] = None if value == INSUFFICIENT else value
+    return flat
+
+
 def compute_stats(
     equity: pd.DataFrame,
     fills: pd.DataFrame,
@@ -171,7 +312,8 @@ def compute_stats(
     end_ns: int,
     events: int,
     wall_secs: float,
-) -> dict[str, float | int | None]:
+    settings: StatsSection | None = None,
+) -> dict[str, object]:
     """
     Return the run's statistics (see the module docstring for every convention).
 
@@ -193,18 +335,26 @@ def compute_stats(
         Data events the engine processed.
     wall_secs : float
         Wall-clock seconds the run took.
+    settings : StatsSection, optional
+        The run's ``[stats]`` settings (default: the defaults of ``StatsSection``).
 
     Returns
     -------
-    dict[str, float | int | None]
+    dict[str, object]
+        Numbers, ``None`` (undefined), ``"insufficient"`` (annualised ratios below the minimum
+        sample) and the ``sample`` and ``intervals`` blocks.
 
     """
+    settings = settings or StatsSection()
     curve = equity["equity"].to_numpy(dtype=float)
     final_equity = float(curve[-1]) if len(curve) else starting_balance
     total_return = final_equity / starting_balance - 1.0
-    returns = daily_returns(equity["ts"].to_numpy(), curve, starting_balance)
+    sample = equity_returns(equity, starting_balance, start_ns, end_ns, settings)
+    returns, periods = sample.returns, sample.periods_per_year
+    enough = is_sufficient(sample, settings.min_returns, settings.min_days)
     mdd = max_drawdown(np.r_[starting_balance, curve])
     growth = cagr(total_return, end_ns + 1 - start_ns)
+    calmar = _none_if_nan(growth / mdd) if growth is not None and mdd > 0 else None
     closed = positions[~positions["is_open"]] if not positions.empty else positions
     payments = funding["payment"].to_numpy(dtype=float) if not funding.empty else np.empty(0)
     traded = float(fills["notional"].sum()) if not fills.empty else 0.0
@@ -216,12 +366,11 @@ def compute_stats(
         "final_equity": final_equity,
         "pnl_total": final_equity - starting_balance,
         "total_return": total_return,
-        "cagr": _none_if_nan(growth),
-        "sharpe": _none_if_nan(sharpe_ratio(returns)),
-        "sortino": _none_if_nan(sortino_ratio(returns)),
+        "cagr": _none_if_nan(growth) if enough else INSUFFICIENT,
+        "sharpe": _none_if_nan(sharpe_ratio(returns, periods)) if enough else INSUFFICIENT,
+        "sortino": _none_if_nan(sortino_ratio(returns, periods)) if enough else INSUFFICIENT,
         "max_drawdown": mdd,
-        "calmar": _none_if_nan(growth / mdd) if growth is not None and mdd > 0 else None,
-        "days": len(returns),
+        "calmar": calmar if enough else INSUFFICIENT,
         "trades": len(closed),
         "win_rate": float((closed["realized_pnl"] > 0).mean()) if len(closed) else None,
         "fills": len(fills),
@@ -240,4 +389,6 @@ def compute_stats(
         "events": events,
         "events_per_sec": events / wall_secs if wall_secs > 0 else None,
         "wall_secs": wall_secs,
+        "sample": sample_block(sample, settings),
+        "intervals": intervals_block(sample, settings),
     }

@@ -6,8 +6,9 @@ from rich.console import Console
 from rich.table import Table
 
 from backtest.report import STATS_SHOWN
-from backtest.report import format_stat
 from backtest.report import period_text
+from backtest.report import sample_text
+from backtest.report import stat_cell
 from backtest.results import RunOutcome
 
 EXTRA_SHOWN = [
@@ -44,13 +45,16 @@ def print_summary(
     table.add_column(style="dim")
     table.add_column(justify="right")
     cells = [
-        (label, format_stat(outcome.stats.get(key), spec))
+        (label, stat_cell(outcome.stats, key, spec))
         for key, label, spec in STATS_SHOWN + EXTRA_SHOWN
     ]
     half = (len(cells) + 1) // 2
     for left, right in zip(cells[:half], cells[half:] + [("", "")], strict=False):
         table.add_row(*left, *right)
     console.print(table)
+    sample = sample_text(outcome.stats)
+    if sample:
+        console.print(sample, style="dim", highlight=False)
     for note in outcome.notes:
         console.print(f"[yellow]note:[/] {note}")
     console.print(f"results: {folder}")

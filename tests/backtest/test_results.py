@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import run_backtest
+from backtest.config import StatsSection
 from backtest.config import load_config
 from backtest.frames import ACCOUNT_COLUMNS
 from backtest.frames import FILL_COLUMNS
@@ -17,6 +18,7 @@ from backtest.recorder import LEDGER_COLUMNS
 from backtest.report import decimate
 from backtest.report import write_report
 from backtest.results import RunOutcome
+from backtest.stats import compute_stats
 from tests.backtest.fixtures import T0
 from tests.backtest.fixtures import write_random_walk_catalog
 from tests.backtest.test_stats import brute_force_max_drawdown
@@ -118,25 +120,65 @@ def test_returns_and_drawdown_match_the_equity_curve(cli_run):
     assert stats["max_drawdown"] > 0
 
 
-def test_sharpe_and_sortino_come_from_daily_equity_returns(cli_run):
+def hourly_returns_by_pandas(
+    equity: pd.DataFrame, start: pd.Timestamp, balance: float
+) -> np.ndarray:
+    """Return hourly returns of the sampled equity: each hour's last sample (pandas resampling)."""
+    curve = pd.Series(
+        equity["equity"].to_numpy(), index=pd.to_datetime(equity["ts"], utc=True)
+    ).sort_index()
+    # Bins (t - 1h, t], labelled t: the equity at the last sample at or before each hour's end.
+    closes = curve.resample("1h", closed="right", label="right", origin=start).last().ffill()
+    closes = np.r_[balance, closes[closes.index > start].to_numpy()]
+    return closes[1:] / closes[:-1] - 1.0
+
+
+def test_the_sample_is_hourly_and_two_days_are_too_few_to_annualise(cli_run):
     # Arrange
     _, _, _, stats, tables = cli_run
-    curve = tables["equity"].assign(day=lambda f: pd.to_datetime(f["ts"], utc=True).dt.floor("D"))
-    closes = np.r_[50_000.0, curve.groupby("day")["equity"].last().to_numpy()]
-    returns = closes[1:] / closes[:-1] - 1.0
+    returns = hourly_returns_by_pandas(tables["equity"], pd.Timestamp("2024-01-01", tz="UTC"), 5e4)
 
     # Act
-    sharpe = returns.mean() / returns.std(ddof=1) * math.sqrt(365)
-    sortino = returns.mean() / math.sqrt((np.minimum(returns, 0) ** 2).mean()) * math.sqrt(365)
+    sample, intervals = stats["sample"], stats["intervals"]
 
     # Assert
-    assert stats["days"] == 2
-    assert stats["sharpe"] == pytest.approx(sharpe)
-    assert (
-        stats["sortino"] == pytest.approx(sortino)
-        if (returns < 0).any()
-        else stats["sortino"] is None
+    assert len(returns) == 48
+    assert (sample["frequency"], sample["returns"], sample["days"]) == ("1h", 48, 2.0)
+    assert sample["periods_per_year"] == 8760 and sample["sufficient"] is False
+    assert stats["sharpe"] == stats["sortino"] == stats["calmar"] == "insufficient"
+    assert intervals["sharpe"] == "insufficient"
+    assert np.prod(1 + returns) - 1 == pytest.approx(stats["total_return"], abs=1e-12)
+    low, high = intervals["total_return"]["low"], intervals["total_return"]["high"]
+    assert low < intervals["total_return"]["estimate"] < high
+    assert intervals["total_return"]["estimate"] == pytest.approx(stats["total_return"])
+
+
+def test_with_a_shorter_minimum_sharpe_and_sortino_come_from_hourly_returns(cli_run):
+    # Arrange
+    _, config, _, stats, tables = cli_run
+    returns = hourly_returns_by_pandas(tables["equity"], pd.Timestamp("2024-01-01", tz="UTC"), 5e4)
+    settings = StatsSection(min_days=1.0)
+
+    # Act
+    again = compute_stats(
+        **tables,
+        starting_balance=5e4,
+        start_ns=config.period.start_ns,
+        end_ns=config.period.end_ns,
+        events=1,
+        wall_secs=1.0,
+        settings=settings,
     )
+
+    # Assert
+    sharpe = returns.mean() / returns.std(ddof=1) * math.sqrt(8760)
+    sortino = returns.mean() / math.sqrt((np.minimum(returns, 0) ** 2).mean()) * math.sqrt(8760)
+    assert again["sharpe"] == pytest.approx(sharpe)
+    assert again["sortino"] == pytest.approx(sortino)
+    assert again["sample"]["sufficient"] is True
+    assert again["intervals"]["sharpe"]["estimate"] == pytest.approx(sharpe)
+    unchanged = ("total_return", "max_drawdown", "trades", "fees_paid", "funding_net")
+    assert {k: again[k] for k in unchanged} == {k: stats[k] for k in unchanged}
 
 
 def test_trade_fee_and_funding_figures_match_the_tables(cli_run):

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from backtest.stats import DAY_NS
 from backtest.stats import cagr
-from backtest.stats import daily_returns
 from backtest.stats import exposure_fraction
 from backtest.stats import max_drawdown
 from backtest.stats import sharpe_ratio
 from backtest.stats import sortino_ratio
+from backtest.statistics.sample import interval_returns
 
 T0 = pd.Timestamp("2024-01-01", tz="UTC").value
 
@@ -46,10 +46,11 @@ def test_daily_returns_take_each_days_last_sample_against_the_previous_day():
     equity = np.array([100.0, 110.0, 99.0, 120.0, 108.9])
 
     # Act
-    returns = daily_returns(ts, equity, starting_equity=100.0)
+    sample = interval_returns(ts, equity, 100.0, T0, T0 + 4 * DAY_NS - 1, 86_400)
 
-    # Assert: days 1, 2 and 4 have samples; day 3 has none
-    assert returns == pytest.approx([0.10, 99.0 / 110.0 - 1.0, 108.9 / 99.0 - 1.0])
+    # Assert: day 3 has no sample, so its close is day 2's and its return 0
+    assert sample.returns == pytest.approx([0.10, 99.0 / 110.0 - 1.0, 0.0, 108.9 / 99.0 - 1.0])
+    assert (sample.count, sample.days, sample.frequency) == (4, 4.0, "1d")
 
 
 def test_sharpe_and_sortino_match_numpy_with_a_365_day_year():
