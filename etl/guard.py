@@ -117,8 +117,9 @@ def _cause(source: ArchiveFile, spec: InstrumentSpec, reason: str, text: str, pr
         if found > decimals(increment):
             finer = format(Decimal(1).scaleb(-found), "f")
             return (
-                f"{column} has {found} decimals ({value}); {where}: add a dated rule "
-                f"([[{spec.section}.rules]] since = <the UTC date it changed>, {key} = \"{finer}\" or the right value) to {spec.source}"
+                f"{column} has {found} decimals ({value}); {where}: add a dated rule so that "
+                f"{key} = \"{finer}\" (or that day's value) is in force on {day} "
+                f"([{spec.section}] holds the rules at listing, [[{spec.section}.rules]] each change from its 'since' date) in {spec.source}"
             )
         return f"{column} {value} is not a multiple of the {where}: add a dated rule with that day's {key} to {spec.source}"
     if reason.startswith("not_numeric:"):

@@ -211,3 +211,19 @@ def test_malformed_dated_rules_are_refused_naming_file_and_symbol(tmp_path, rule
     with pytest.raises(ValueError, match=r"instruments\.toml: \[spot\.BTCUSDT\]") as caught:
         InstrumentSpecs(toml)
     assert message in str(caught.value)
+
+
+def test_a_file_whose_name_misdates_its_rows_fails_with_the_cause_in_words(tmp_path):
+    # Arrange: the 2024-01-01 trades saved under the 2024-01-02 name
+    raw = tmp_path / "raw"
+    write_raw(raw, "aggTrades", "2024-01-02", trade_rows(50))
+
+    # Act
+    summary = ingest(raw, tmp_path / "catalog")
+
+    # Assert
+    (result,) = summary.results
+    assert result.status == "mass_rejection"
+    assert "50 of 50 rows (100.0%) rejected as outside_file_period, e.g. line 2" in result.error
+    assert "the date in the file name does not match its contents" in result.error
+    assert not list((tmp_path / "catalog" / "data").rglob("*.parquet*"))
