@@ -226,4 +226,4 @@ def test_a_file_whose_name_misdates_its_rows_fails_with_the_cause_in_words(tmp_p
     assert result.status == "mass_rejection"
     assert "50 of 50 rows (100.0%) rejected as outside_file_period, e.g. line 2" in result.error
     assert "the date in the file name does not match its contents" in result.error
-    assert not list((tmp_path / "catalog" / "data").rglob("*.parquet*"))
+    assert not list((tmp_path / "catalog" / "data" / "trade_tick").rglob("*.parquet*"))
