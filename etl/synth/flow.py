@@ -86,7 +86,12 @@ def trade_notionals(
     cap: float,
 ) -> np.ndarray:
     """Return lognormal taker notionals around `median` (scaled by `mult`), capped at `cap`."""
-    return np.minimum(median * mult * np.exp(sigma * rng.standard_normal(n)), cap)
+    return notionals_from(rng.standard_normal(n), median, mult, sigma, cap)
+
+
+def notionals_from(noise: np.ndarray, median: float, mult: np.ndarray, sigma: float, cap: float) -> np.ndarray:
+    """Return the notionals of `trade_notionals` for its standard normal draws `noise`."""
+    return np.minimum(median * mult * np.exp(sigma * noise), cap)
 
 
 def to_lots(
@@ -97,9 +102,14 @@ def to_lots(
 
     Real books are full of 1-3 lot orders (retail and probing); a lognormal alone misses them.
     """
+    tiny = rng.random(len(notional)) < min_lot_share
+    return lots_from(notional, price, lot, tiny, rng.integers(1, 4, len(notional)))
+
+
+def lots_from(notional: np.ndarray, price: np.ndarray, lot: float, tiny: np.ndarray, tiny_lots: np.ndarray) -> np.ndarray:
+    """Return the lots of `to_lots` for its draws: the `tiny` orders' sizes are `tiny_lots`."""
     lots = np.maximum(1, np.round(notional / (price * lot))).astype(np.int64)
-    tiny = rng.random(len(lots)) < min_lot_share
-    return np.where(tiny, rng.integers(1, 4, len(lots)), lots)
+    return np.where(tiny, tiny_lots, lots)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ spot), their klines and metrics, then the monthly funding files and the ground t
 import datetime as dt
 import time
 from collections.abc import Callable
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -40,7 +41,9 @@ from etl.synth.metrics import metrics_day
 from etl.synth.perp import PerpDay
 from etl.synth.perp import PerpState
 from etl.synth.perp import Trades
+from etl.synth.perp import quote_parts
 from etl.synth.perp import simulate_perp_day
+from etl.synth.perp import trade_parts
 from etl.synth.reference import PRINT_DECIMALS
 from etl.synth.reference import ReferenceBars
 from etl.synth.reference import reference_klines
@@ -52,6 +55,7 @@ from etl.synth.seeding import rng
 from etl.synth.spot import SpotDay
 from etl.synth.spot import SpotState
 from etl.synth.spot import simulate_spot_day
+from etl.synth.spot import spot_arrivals
 from etl.synth.symbols import SymbolSpec
 from etl.synth.symbols import symbol_spec
 from etl.synth.writers import ArchiveWriter
@@ -59,6 +63,8 @@ from etl.synth.writers import ArchiveWriter
 # Report keys: the archive families, with the spot ones told apart.
 SPOT_AGG_TRADES = "spot aggTrades"
 SPOT_KLINES = "spot klines"
+# Rows formatted at a time in the day-long files (aggTrades, bookTicker): ~100 MB of text.
+ROWS_PER_PART = 1 << 20
 
 
 def _emit(
@@ -73,6 +79,24 @@ def _emit(
     market, symbol, label, period_end = where
     header = family.columns(market) if market == FUTURES_UM else None
     writer.submit(key, family.archive_path(market, symbol, label, ext="csv"), header, period_end, make, *args)
+
+
+def _emit_parts(
+    writer: ArchiveWriter,
+    key: str,
+    family: Family,
+    where: tuple[str, str, str, dt.date],
+    make: Callable[..., list[pa.StringArray]],
+    parts: Iterator[object],
+    *args: object,
+) -> None:
+    """Queue one archive file written part by part: text columns ``make(part, *args)`` per part."""
+    market, symbol, label, period_end = where
+    header = family.columns(market) if market == FUTURES_UM else None
+    stream = writer.open(key, family.archive_path(market, symbol, label, ext="csv"), header, period_end)
+    for part in parts:
+        stream.write(make, part, *args)
+    stream.close()
 
 
 def _spot_open_times(day_ms: int, micros: bool) -> tuple[np.ndarray, int]:
@@ -104,8 +128,10 @@ def _write_perp_day(
     pp, qd = spec.price_precision, spec.qty_precision
     opens = day_ms + np.arange(DAY_MINUTES, dtype=np.int64) * MINUTE_MS
     agg_dp = spec.agg_price_decimals
-    _emit(writer, AGG_TRADES.name, AGG_TRADES, where, render.futures_agg_trades, perp.trades, pp, agg_dp, qd)
-    _emit(writer, BOOK_TICKER.name, BOOK_TICKER, where, render.book_ticker, perp.quotes, pp, qd)
+    trades = trade_parts(perp.trades, ROWS_PER_PART)
+    _emit_parts(writer, AGG_TRADES.name, AGG_TRADES, where, render.futures_agg_trades, trades, pp, agg_dp, qd)
+    quotes = quote_parts(perp.quotes, ROWS_PER_PART)
+    _emit_parts(writer, BOOK_TICKER.name, BOOK_TICKER, where, render.book_ticker, quotes, pp, qd)
     _emit(writer, KLINES_1M.name, KLINES_1M, where, render.klines, bars, opens, MINUTE_MS, pp, qd, pp, qd, pp + qd)
     ratios = [rows.count_toptrader, rows.sum_toptrader, rows.count_long_short, rows.taker_ratio]
     oi = (rows.open_interest, qd, rows.open_interest_value, VALUE_DECIMALS)
@@ -159,25 +185,34 @@ def _generate_symbol(config: SynthConfig, spec: SymbolSpec, writer: ArchiveWrite
 
     for d, day in enumerate(config.day_list):
         day_ms = epoch_ms(day)
+        period = (symbol, day.isoformat(), day + dt.timedelta(days=1))
+        # Spot trade times come first from the spot stream: the perp reports its efficient price
+        # at them (and at every second, for the mark and index klines) as it goes.
+        samples = [second_marks(day_ms)]
+        if config.spot:
+            spot_rng = rng(config.seed, symbol, Stream.SPOT_EVENTS, d)
+            with timed(stages, "simulate spot"):
+                spot_times = spot_arrivals(latent, d, day, spot_rng, p)
+            samples.append(spot_times.arrivals.ms)
         with timed(stages, "simulate perp"):
-            perp = simulate_perp_day(spec, latent, d, state, rng(config.seed, symbol, Stream.PERP_EVENTS, d), p)
+            perp_rng = rng(config.seed, symbol, Stream.PERP_EVENTS, d)
+            perp = simulate_perp_day(spec, latent, d, state, perp_rng, p, tuple(samples), config.block_events)
         with timed(stages, "klines+metrics"):
             bars = _kline_bars(perp.trades, close)
             rows, tail = metrics_day(spec, latent, d, bars, close, tail)
-        period = (symbol, day.isoformat(), day + dt.timedelta(days=1))
         _write_perp_day(writer, spec, (FUTURES_UM, *period), day_ms, perp, bars, rows)
         with timed(stages, "reference klines"):
-            seconds = np.interp(second_marks(day_ms), perp.event_ms, perp.log_price)
-            reference = reference_klines(seconds, latent.premium[latent.day_slice(d)])
+            reference = reference_klines(perp.sampled[0], latent.premium[latent.day_slice(d)])
         _write_reference_day(writer, (FUTURES_UM, *period), day_ms, reference)
         close, state = int(bars.close[-1]), perp.state
         if config.spot:
             with timed(stages, "simulate spot"):
-                spot_rng = rng(config.seed, symbol, Stream.SPOT_EVENTS, d)
-                spot = simulate_spot_day(spec, latent, d, day, perp, spot_state, spot_rng, p)
+                spot = simulate_spot_day(spec, latent, d, spot_times, perp.sampled[1], spot_state, spot_rng, p)
                 spot_bars = _kline_bars(spot.trades, spot_close)
             _write_spot_day(writer, spec, (SPOT, *period), day_ms, spot, spot_bars)
             spot_close, spot_state = int(spot_bars.close[-1]), spot.state
+        # The queued parts are copies: the day's arrays go before the next day allocates its own.
+        del perp
 
     _write_funding(writer, symbol, settlements(latent, config, rng(config.seed, symbol, Stream.SETTLEMENT)))
     if config.ground_truth:

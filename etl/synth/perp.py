@@ -15,22 +15,28 @@ the last three seconds' move, so signed flow and returns correlate as in real da
 """
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import fields
 
 import numpy as np
 
+from etl.synth import draws
+from etl.synth.config import DEFAULT_BLOCK_EVENTS
 from etl.synth.flow import Arrivals
 from etl.synth.flow import TradeIds
 from etl.synth.flow import clustered_arrivals
-from etl.synth.flow import taker_sides
-from etl.synth.flow import to_lots
+from etl.synth.flow import lots_from
+from etl.synth.flow import notionals_from
 from etl.synth.flow import trade_ids
-from etl.synth.flow import trade_notionals
 from etl.synth.latent import DAY_MINUTES
 from etl.synth.latent import MINUTE_MS
 from etl.synth.latent import LatentMarket
+from etl.synth.lookback import Lookback
+from etl.synth.lookback import Sampler
 from etl.synth.params import MarketParams
-from etl.synth.processes import ahead
+from etl.synth.perp_draws import PerpDraws
+from etl.synth.perp_draws import draw_perp_day
 from etl.synth.seeding import symbol_key
 from etl.synth.symbols import SymbolSpec
 
@@ -98,13 +104,30 @@ class Quotes:
 
 @dataclass(frozen=True)
 class PerpDay:
-    """One simulated day: trades, quotes, the efficient log price at every event, next state."""
+    """One simulated day: trades, quotes, the efficient log price at the requested times, next state."""
 
     trades: Trades
     quotes: Quotes
-    event_ms: np.ndarray
-    log_price: np.ndarray
+    sampled: tuple[np.ndarray, ...]
     state: PerpState
+
+
+def trade_parts(trades: Trades, rows: int) -> Iterator[Trades]:
+    """Yield `trades` in parts of at most `rows` rows, as copies."""
+    n = len(trades.time)
+    for start in range(0, n, rows):
+        part = slice(start, min(n, start + rows))
+        ids = TradeIds(*(getattr(trades.ids, f.name)[part].copy() for f in fields(TradeIds)))
+        values = {f.name: getattr(trades, f.name)[part].copy() for f in fields(Trades) if f.name != "ids"}
+        yield Trades(**values, ids=ids)
+
+
+def quote_parts(quotes: Quotes, rows: int) -> Iterator[Quotes]:
+    """Yield `quotes` in parts of at most `rows` rows, as copies (a queued part pins no day array)."""
+    n = len(quotes.transaction_ms)
+    for start in range(0, n, rows):
+        part = slice(start, min(n, start + rows))
+        yield Quotes(*(getattr(quotes, f.name)[part].copy() for f in fields(Quotes)))
 
 
 def _with_blocks(
@@ -136,27 +159,56 @@ def _with_blocks(
     return merged, is_block, schedule
 
 
+def _block_edges(events_per_minute: np.ndarray, limit: int) -> list[int]:
+    """Return minute edges of blocks holding at most `limit` events each (one minute at least)."""
+    edges, total = [0], 0
+    # One iteration per minute of the day: cheap, and a block never splits a minute.
+    for minute, count in enumerate(events_per_minute.tolist()):
+        if total + count > limit and minute > edges[-1]:
+            edges.append(minute)
+            total = 0
+        total += count
+    edges.append(len(events_per_minute))
+    return edges
+
+
 def _quote_times(
-    rng: np.random.Generator, counts: np.ndarray, trade_ms: np.ndarray, day_ms: int, p: MarketParams
+    d: PerpDraws, minute: np.ndarray, first: int, trade_ms: np.ndarray, trades: "_TradeIndex", day_ms: int, p: MarketParams
 ) -> np.ndarray:
-    """Return sorted quote times: part react a few ms after a trade of their minute, part anywhere."""
-    minute = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    """
+    Return one block's sorted quote times: part react a few ms after a trade of their minute.
+
+    `minute` holds the minute of each of the block's quotes; `first` is the day index of its first.
+    The others land anywhere in their minute. Every quote stays in its own minute, so sorting a
+    block of whole minutes sorts the day.
+    """
     n = len(minute)
-    trade_minute = (trade_ms - day_ms) // MINUTE_MS
-    first_trade = np.searchsorted(trade_minute, np.arange(DAY_MINUTES))
-    trades_in = np.bincount(trade_minute, minlength=DAY_MINUTES)[minute]
-    reactive = (rng.random(n) < p.reactive_quote_share) & (trades_in > 0)
-    source = first_trade[minute] + (rng.random(n) * trades_in).astype(np.int64)
+    trades_in = trades.count[minute]
+    reactive = (d.reactive.random(n) < p.reactive_quote_share) & (trades_in > 0)
+    source = trades.first[minute] + (d.source.random(n) * trades_in).astype(np.int64)
     source = np.minimum(source, max(len(trade_ms) - 1, 0))
     minute_start = day_ms + minute * MINUTE_MS
-    # 1 + floor(exponential) is geometric, drawn several times faster than numpy's geometric.
-    lag = 1 + rng.exponential(p.reactive_lag_ms - 0.5, n).astype(np.int64)
+    lag = d.lag[first : first + n]
     after_trade = np.minimum(trade_ms[source] + lag, minute_start + MINUTE_MS - 1) if len(trade_ms) else 0
-    anywhere = minute_start + (rng.random(n) * MINUTE_MS).astype(np.int64)
+    anywhere = minute_start + (d.anywhere.random(n) * MINUTE_MS).astype(np.int64)
     ms = np.sort(np.where(reactive, after_trade, anywhere))
-    # The day opens with a quote, so every trade of the day has a prevailing row in its own file.
-    ms[0] = day_ms
+    if first == 0:
+        # The day opens with a quote, so every trade of the day has a prevailing row in its own file.
+        ms[0] = day_ms
     return ms
+
+
+@dataclass(frozen=True)
+class _TradeIndex:
+    """Per minute of the day: the index of its first trade and its trade count (plus a sentinel)."""
+
+    first: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def of(cls, minute: np.ndarray) -> "_TradeIndex":
+        first = np.searchsorted(minute, np.arange(DAY_MINUTES + 1))
+        return cls(first=first, count=np.diff(first))
 
 
 def _merge(t_ms: np.ndarray, q_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -178,44 +230,69 @@ def _merge(t_ms: np.ndarray, q_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return ev_ms, t_rank, q_rank
 
 
-def _feed_times(
-    rng: np.random.Generator, transaction_ms: np.ndarray, last_feed_ms: int, p: MarketParams
-) -> np.ndarray:
-    """Return push times: a lognormal lag, rare multi-second stalls, and in-order delivery."""
-    n = len(transaction_ms)
-    lag = 1.0 + rng.lognormal(np.log(p.feed_lag_median_ms), p.feed_lag_sigma, n)
-    stalls = rng.integers(0, n, rng.poisson(p.feed_stalls_per_day))
-    lag[stalls] = rng.uniform(*p.feed_stall_ms, len(stalls))
-    pushed = transaction_ms + lag.astype(np.int64)
-    # A stream delivers in order: rows queued behind a stall go out together when it clears.
-    return np.maximum.accumulate(np.maximum(pushed, last_feed_ms))
-
-
 def _touch(
-    rng: np.random.Generator,
     price: np.ndarray,
     pressure: np.ndarray,
-    spread_rate: np.ndarray,
+    spread: np.ndarray,
     depth_mult: np.ndarray,
+    noise: tuple[np.ndarray, np.ndarray],
     spec: SymbolSpec,
     p: MarketParams,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """
     Return the touch (bid and ask ticks, their sizes in lots) around efficient prices.
 
-    The spread is one tick plus rare Poisson widenings; the efficient price sits inside it.
-    Sizes are lognormal around the touch depth, tilted by book pressure and by where the
-    efficient price sits in the spread.
+    The spread is one tick plus rare Poisson widenings (`spread`, drawn); the efficient price sits
+    inside it. Sizes are lognormal around the touch depth (`noise`: bid and ask log-size noise),
+    tilted by book pressure and by where the efficient price sits in the spread.
     """
     x = price / spec.tick_size
-    spread = 1 + rng.poisson(spread_rate)
     bid = np.floor(x - (spread - 1) / 2.0).astype(np.int64)
     skew = p.depth_skew * ((x - bid) / spread - 0.5) + p.pressure_skew * pressure
     depth = spec.touch_notional * depth_mult / (price * spec.lot_size)
-    noise = p.depth_noise * rng.standard_normal((2, len(price)))
     bid_qty = np.maximum(1, np.round(depth * np.exp(skew + noise[0]))).astype(np.int64)
     ask_qty = np.maximum(1, np.round(depth * np.exp(-skew + noise[1]))).astype(np.int64)
     return bid, bid + spread, bid_qty, ask_qty
+
+
+@dataclass
+class _Book:
+    """The day's quote rows (touch in ticks) and trade prints, filled block by block."""
+
+    ms: np.ndarray
+    bid: np.ndarray
+    ask: np.ndarray
+    bid_qty: np.ndarray
+    ask_qty: np.ndarray
+    buy: np.ndarray
+    price_tick: np.ndarray
+    lots: np.ndarray
+    prevailing: np.ndarray
+
+    @classmethod
+    def empty(cls, n_q: int, n_t: int) -> "_Book":
+        quote = [np.empty(n_q, dtype=np.int64) for _ in range(5)]
+        return cls(*quote, np.empty(n_t, dtype=bool), *(np.empty(n_t, dtype=np.int64) for _ in range(3)))
+
+
+def _feed_times(rng: np.random.Generator, transaction_ms: np.ndarray, last_feed_ms: int, p: MarketParams) -> np.ndarray:
+    """Return push times: a lognormal lag, rare multi-second stalls, and in-order delivery."""
+    n = len(transaction_ms)
+    mu = np.log(p.feed_lag_median_ms)
+    pushed = draws.draw(lambda a, b: (1.0 + rng.lognormal(mu, p.feed_lag_sigma, b - a)).astype(np.int64), n, np.int64)
+    stalls = rng.integers(0, n, rng.poisson(p.feed_stalls_per_day))
+    pushed[stalls] = rng.uniform(*p.feed_stall_ms, len(stalls)).astype(np.int64)
+    pushed += transaction_ms
+    # A stream delivers in order: rows queued behind a stall go out together when it clears.
+    np.maximum(pushed, last_feed_ms, out=pushed)
+    return np.maximum.accumulate(pushed, out=pushed)
+
+
+def _update_ids(rng: np.random.Generator, n: int, next_update_id: int, p: MarketParams) -> np.ndarray:
+    ids = draws.draw(lambda a, b: 1 + rng.exponential(p.update_id_gap - 0.5, b - a).astype(np.int64), n, np.int64)
+    np.cumsum(ids, out=ids)
+    ids += next_update_id - 1
+    return ids
 
 
 def simulate_perp_day(
@@ -225,9 +302,11 @@ def simulate_perp_day(
     state: PerpState,
     rng: np.random.Generator,
     p: MarketParams,
+    sample_ms: tuple[np.ndarray, ...] = (),
+    block_events: int = DEFAULT_BLOCK_EVENTS,
 ) -> PerpDay:
     """
-    Simulate one UTC day of the perpetual's touch and trades.
+    Simulate one UTC day of the perpetual's touch and trades, block by block.
 
     Parameters
     ----------
@@ -243,6 +322,10 @@ def simulate_perp_day(
         The day's perpetual stream.
     p : MarketParams
         Model constants.
+    sample_ms : tuple[np.ndarray, ...]
+        Sorted times (ms, inside the day) at which to report the efficient log price.
+    block_events : int
+        Events (trades and quotes) simulated at a time; memory follows it, the output does not.
 
     """
     sl = latent.day_slice(day_index)
@@ -260,42 +343,20 @@ def simulate_perp_day(
     t_ms, t_min = arrivals.ms, arrivals.minute
     n_t = len(t_ms)
     # At least one quote a minute keeps the touch alive in the quietest minutes of thin runs.
-    q_ms = _quote_times(rng, np.maximum(1, rng.poisson(latent.quote_rate[sl])), t_ms, day_ms, p)
-    ev_ms, t_rank, q_rank = _merge(t_ms, q_ms)
+    quote_counts = np.maximum(1, rng.poisson(latent.quote_rate[sl]))
+    d = draw_perp_day(rng, arrivals, len(block_minute), quote_counts, latent.spread_rate[sl], p)
+    trades = _TradeIndex.of(t_min)
+    quote_first = np.r_[0, np.cumsum(quote_counts)]
+    book = _Book.empty(int(quote_first[-1]), n_t)
 
-    # Efficient price: Brownian motion sampled at the events, plus drift.
-    ev_min = (ev_ms - day_ms) // MINUTE_MS
-    dt_min = np.diff(ev_ms, prepend=state.last_event_ms) / MINUTE_MS
-    ev_sigma = sigma[ev_min]
-    shocks = rng.standard_normal(len(ev_ms))
-    moves = ev_sigma * np.sqrt(dt_min) * shocks + drift[ev_min] * dt_min
-    path = np.cumsum(moves)
-    # Book pressure anticipates the next shocks (liquidity leans before the price moves), so
-    # top-of-book imbalance leads returns without adding any variance of its own.
-    lead = p.pressure_lead
-    pressure = lead * ahead(shocks, p.pressure_events) + np.sqrt(1 - lead * lead) * rng.standard_normal(len(ev_ms))
-
-    # Takers: the minute's buy probability, nudged toward the last seconds' move.
-    t_sigma = ev_sigma[t_rank]
-    window = p.momentum_window_ms
-    recent = path[t_rank] - np.interp(t_ms - window, ev_ms, path)
-    z = recent / (t_sigma * np.sqrt(window / MINUTE_MS))
-    buy_prob = np.clip(latent.buy_prob[sl][t_min] + p.momentum_takers * np.tanh(z), 0.02, 0.98)
-    buy = taker_sides(rng, buy_prob, arrivals, p.cluster_follow)
-    buy[is_block] = blocks.side[in_day][schedule] > 0
-    side = np.where(buy, 1.0, -1.0)
-
-    # Order notionals (blocks from the schedule); lots come later, at the print price.
-    notional = trade_notionals(
-        rng,
-        n_t,
-        spec.trade_notional,
-        latent.size_mult[sl][t_min],
-        p.size_sigma,
-        p.max_trade_touch_multiple * spec.touch_notional,
+    # Trade sizes and impacts need no prices: the whole day's at once.
+    block_buy = blocks.side[in_day][schedule] > 0
+    blocks_before = np.r_[0, np.cumsum(is_block)]
+    notional = notionals_from(
+        d.size_noise, spec.trade_notional, latent.size_mult[sl][t_min], p.size_sigma, p.max_trade_touch_multiple * spec.touch_notional
     )
     notional[is_block] = blocks.notional[in_day][schedule]
-
+    t_sigma = sigma[t_min]
     # Permanent impact, normalised by the baseline trade rate so that it does not depend on sizes.
     sqrt_size_mean = np.exp(p.size_sigma**2 / 8.0)
     impact = (
@@ -305,71 +366,127 @@ def simulate_perp_day(
         / (latent.trade_ref[sl][t_min] * sqrt_size_mean)
     )
     impact[is_block] = p.block_impact * t_sigma[is_block]
-    moves[t_rank] += side * impact
-    log_price = state.log_price + np.cumsum(moves)
 
-    q_min = ev_min[q_rank]
-    bid_tick, ask_tick, bid_qty, ask_qty = _touch(
-        rng,
-        np.exp(log_price[q_rank]),
-        pressure[q_rank],
-        latent.spread_rate[sl][q_min],
-        latent.depth_mult[sl][q_min],
-        spec,
-        p,
-    )
+    window = p.momentum_window_ms
+    path_back, price_back = Lookback(window), Lookback(window)
+    samplers = [Sampler(np.asarray(s, dtype=np.int64)) for s in sample_ms]
+    last_event_ms, path_end, moved = state.last_event_ms, None, None
+    edges = _block_edges(trades.count[:DAY_MINUTES] + quote_counts, block_events)
+    for m0, m1 in zip(edges[:-1], edges[1:], strict=True):
+        ta, tb, qa, qb = trades.first[m0], trades.first[m1], quote_first[m0], quote_first[m1]
+        ea, eb = ta + qa, tb + qb
+        minute = np.repeat(np.arange(m0, m1, dtype=np.int64), quote_counts[m0:m1])
+        q_ms = _quote_times(d, minute, qa, t_ms, trades, day_ms, p)
+        bt_ms = t_ms[ta:tb]
+        ev_ms, t_rank, q_rank = _merge(bt_ms, q_ms)
 
-    # Trades print at the prevailing touch and never exceed what it shows...
-    prevailing = t_rank - np.arange(n_t) - 1
-    price_tick = np.where(buy, ask_tick[prevailing], bid_tick[prevailing])
-    print_price = price_tick * spec.tick_size
-    lots = to_lots(rng, notional, print_price, spec.lot_size, p.min_lot_share)
-    touch_qty = np.where(buy, ask_qty[prevailing], bid_qty[prevailing])
-    lots = np.minimum(lots, touch_qty)
-    # ...except blocks, which lift a large resting order that the prevailing row shows.
-    block_lots = np.ceil(notional[is_block] / (print_price[is_block] * spec.lot_size)).astype(np.int64)
-    lots[is_block] = block_lots
-    shown = block_lots + rng.integers(0, 50, len(block_lots))
-    block_row, block_buy = prevailing[is_block], buy[is_block]
-    np.maximum.at(ask_qty, block_row[block_buy], shown[block_buy])
-    np.maximum.at(bid_qty, block_row[~block_buy], shown[~block_buy])
+        # Efficient price: Brownian motion sampled at the events, plus drift; running sums carry
+        # over from the previous block exactly as one cumulative sum over the day would.
+        ev_min = (ev_ms - day_ms) // MINUTE_MS
+        dt_min = np.diff(ev_ms, prepend=last_event_ms) / MINUTE_MS
+        ev_sigma = sigma[ev_min]
+        moves = ev_sigma * np.sqrt(dt_min) * d.shocks[ea:eb] + drift[ev_min] * dt_min
+        path = moves.copy()
+        if path_end is not None:
+            path[0] += path_end
+        np.cumsum(path, out=path)
 
+        # Takers: the minute's buy probability, nudged toward the last seconds' move.
+        win_ms, (win_path,) = path_back.window(ev_ms, path)
+        recent = path[t_rank] - np.interp(bt_ms - window, win_ms, win_path)
+        z = recent / (t_sigma[ta:tb] * np.sqrt(window / MINUTE_MS))
+        buy_prob = np.clip(latent.buy_prob[sl][t_min[ta:tb]] + p.momentum_takers * np.tanh(z), 0.02, 0.98)
+        buy = d.taker_u[ta:tb] < buy_prob
+        block = is_block[ta:tb]
+        buy[block] = block_buy[blocks_before[ta] : blocks_before[tb]]
+        moves[t_rank] += np.where(buy, 1.0, -1.0) * impact[ta:tb]
+        if moved is not None:
+            moves[0] += moved
+        np.cumsum(moves, out=moves)
+        log_price = state.log_price + moves
+        price_ms, (win_price,) = price_back.window(ev_ms, log_price)
+        for sampler in samplers:
+            sampler.fill(price_ms, win_price)
+
+        n_q = qb - qa
+        noise = (p.depth_noise * d.bid_noise.standard_normal(n_q), p.depth_noise * d.ask_noise.standard_normal(n_q))
+        q_min = ev_min[q_rank]
+        touch = _touch(
+            np.exp(log_price[q_rank]),
+            d.pressure[ea:eb][q_rank],
+            d.spread[qa:qb].astype(np.int64),
+            latent.depth_mult[sl][q_min],
+            noise,
+            spec,
+            p,
+        )
+        book.ms[qa:qb] = q_ms
+        book.bid[qa:qb], book.ask[qa:qb], book.bid_qty[qa:qb], book.ask_qty[qa:qb] = touch
+
+        # Trades print at the prevailing touch (maybe a row of an earlier block) and never exceed
+        # what it shows...
+        prevailing = t_rank + ea - np.arange(ta, tb) - 1
+        price_tick = np.where(buy, book.ask[prevailing], book.bid[prevailing])
+        print_price = price_tick * spec.tick_size
+        lots = lots_from(notional[ta:tb], print_price, spec.lot_size, d.tiny[ta:tb], d.tiny_lots[ta:tb])
+        lots = np.minimum(lots, np.where(buy, book.ask_qty[prevailing], book.bid_qty[prevailing]))
+        # ...except blocks, which lift a large resting order that the prevailing row shows.
+        lots[block] = np.ceil(notional[ta:tb][block] / (print_price[block] * spec.lot_size)).astype(np.int64)
+        book.buy[ta:tb], book.price_tick[ta:tb], book.lots[ta:tb], book.prevailing[ta:tb] = buy, price_tick, lots, prevailing
+
+        next_start = day_ms + m1 * MINUTE_MS
+        path_back.keep(win_ms, (win_path,), next_start)
+        price_back.keep(price_ms, (win_price,), next_start)
+        last_event_ms, path_end, moved = int(ev_ms[-1]), path[-1], moves[-1]
+    last_log_price = float(log_price[-1])
+    rest, shown_extra = d.rest, d.shown_extra
+    # Free the day's shocks and pressure before the ids and feed times take their memory.
+    del d, moves, path, log_price, win_path, win_price, touch, noise
+
+    # The block rows show the resting order each block trade lifted (after every print is made).
+    rows, block_buy_side = book.prevailing[is_block], book.buy[is_block]
+    shown = book.lots[is_block] + shown_extra
+    np.maximum.at(book.ask_qty, rows[block_buy_side], shown[block_buy_side])
+    np.maximum.at(book.bid_qty, rows[~block_buy_side], shown[~block_buy_side])
+
+    print_price = book.price_tick * spec.tick_size
     ids = trade_ids(
-        rng,
-        lots * print_price * spec.lot_size,
+        rest,
+        book.lots * print_price * spec.lot_size,
         spec.trade_notional,
         p.fills_per_log_notional,
         state.next_agg_id,
         state.next_fill_id,
     )
-    gaps = 1 + rng.exponential(p.update_id_gap - 0.5, len(q_ms)).astype(np.int64)
-    update_id = state.next_update_id - 1 + np.cumsum(gaps)
-    feed_ms = _feed_times(rng, q_ms, state.last_feed_ms, p)
-
-    trades = Trades(
+    update_id = _update_ids(rest, len(book.ms), state.next_update_id, p)
+    feed_ms = _feed_times(rest, book.ms, state.last_feed_ms, p)
+    book.bid *= spec.tick
+    book.ask *= spec.tick
+    trades_out = Trades(
         time=t_ms,
         minute=t_min,
-        price=price_tick * spec.tick,
-        qty=lots,
-        buyer_maker=~buy,
+        price=book.price_tick * spec.tick,
+        qty=book.lots,
+        buyer_maker=~book.buy,
         ids=ids,
         is_block=is_block,
     )
     quotes = Quotes(
         update_id=update_id,
-        bid=bid_tick * spec.tick,
-        bid_qty=bid_qty,
-        ask=ask_tick * spec.tick,
-        ask_qty=ask_qty,
-        transaction_ms=q_ms,
+        bid=book.bid,
+        bid_qty=book.bid_qty,
+        ask=book.ask,
+        ask_qty=book.ask_qty,
+        transaction_ms=book.ms,
         event_ms=feed_ms,
     )
     next_state = PerpState(
-        log_price=float(log_price[-1]),
-        last_event_ms=int(ev_ms[-1]),
+        log_price=last_log_price,
+        last_event_ms=last_event_ms,
         last_feed_ms=int(feed_ms[-1]),
         next_agg_id=int(ids.agg_id[-1]) + 1 if n_t else state.next_agg_id,
         next_fill_id=int(ids.last_id[-1]) + 1 if n_t else state.next_fill_id,
         next_update_id=int(update_id[-1]) + 1,
     )
-    return PerpDay(trades=trades, quotes=quotes, event_ms=ev_ms, log_price=log_price, state=next_state)
+    sampled = tuple(s.finish(last_log_price) for s in samplers)
+    return PerpDay(trades=trades_out, quotes=quotes, sampled=sampled, state=next_state)

@@ -139,3 +139,24 @@ def runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     starts = np.r_[0, change]
     ends = np.r_[change, len(labels)]
     return starts, ends, labels[starts]
+
+
+@numba.njit(cache=True)
+def _lead_mix(shocks: np.ndarray, noise: np.ndarray, phi: float, scale: float, lead: float, mix: float) -> None:
+    # Backward over the shocks: acc holds ahead()'s value for the step before i, built with the
+    # same operations as _ar1 on the reversed shocks, so the result equals the array formula.
+    acc = 0.0
+    for i in range(shocks.shape[0] - 1, -1, -1):
+        noise[i] = lead * acc + mix * noise[i]
+        acc = phi * acc + scale * shocks[i]
+
+
+def lead_mix(shocks: np.ndarray, noise: np.ndarray, tau: float, lead: float) -> np.ndarray:
+    """
+    Return ``lead * ahead(shocks, tau) + sqrt(1 - lead**2) * noise``, computed in `noise`'s memory.
+
+    The same numbers as the array formula, without its four temporaries of the shocks' length.
+    """
+    phi = np.exp(-1.0 / tau)
+    _lead_mix(shocks, noise, float(phi), float(np.sqrt(1.0 - phi * phi)), float(lead), float(np.sqrt(1 - lead * lead)))
+    return noise

@@ -19,7 +19,6 @@ from etl.synth.flow import trade_ids
 from etl.synth.flow import trade_notionals
 from etl.synth.latent import LatentMarket
 from etl.synth.params import MarketParams
-from etl.synth.perp import PerpDay
 from etl.synth.perp import Trades
 from etl.synth.seeding import symbol_key
 from etl.synth.symbols import SymbolSpec
@@ -44,6 +43,15 @@ class SpotState:
 
 
 @dataclass(frozen=True)
+class SpotArrivals:
+    """A day's spot trade arrivals in file order, their file timestamps and whether those are µs."""
+
+    arrivals: Arrivals
+    stamp: np.ndarray
+    micros: bool
+
+
+@dataclass(frozen=True)
 class SpotDay:
     """Spot trades of one day, whether their times are µs, and the next state."""
 
@@ -62,12 +70,44 @@ def _in_file_unit(rng: np.random.Generator, arrivals: Arrivals, micros: bool) ->
     return reordered, stamp[order]
 
 
+def spot_arrivals(
+    latent: LatentMarket, day_index: int, day: dt.date, rng: np.random.Generator, p: MarketParams
+) -> SpotArrivals:
+    """
+    Draw one day's spot trade times (the first draws of the day's spot stream).
+
+    The perpetual's simulation then reports its efficient price at these times (``arrivals.ms``,
+    sorted), which `simulate_spot_day` needs.
+
+    Parameters
+    ----------
+    latent : LatentMarket
+        The symbol's latent minute paths (spot activity).
+    day_index : int
+        Day within the run.
+    day : dt.date
+        The UTC day (decides ms or µs timestamps).
+    rng : np.random.Generator
+        The day's spot stream.
+    p : MarketParams
+        Model constants.
+
+    """
+    sl = latent.day_slice(day_index)
+    micros = day >= MICROSECOND_FROM
+    arrivals = clustered_arrivals(
+        rng, rng.poisson(latent.spot_rate[sl]), latent.day_start_ms(day_index), p.cluster_size, p.cluster_spread_ms
+    )
+    arrivals, stamp = _in_file_unit(rng, arrivals, micros)
+    return SpotArrivals(arrivals=arrivals, stamp=stamp, micros=micros)
+
+
 def simulate_spot_day(
     spec: SymbolSpec,
     latent: LatentMarket,
     day_index: int,
-    day: dt.date,
-    perp: PerpDay,
+    timing: SpotArrivals,
+    perp_log_price: np.ndarray,
     state: SpotState,
     rng: np.random.Generator,
     p: MarketParams,
@@ -80,30 +120,27 @@ def simulate_spot_day(
     spec : SymbolSpec
         Contract specification (spot tick and lot).
     latent : LatentMarket
-        The symbol's latent minute paths (premium, buy probability, activity).
+        The symbol's latent minute paths (premium, buy probability).
     day_index : int
         Day within the run.
-    day : dt.date
-        The UTC day (decides ms or µs timestamps).
-    perp : PerpDay
-        The perpetual's day (its efficient price path).
+    timing : SpotArrivals
+        The day's arrivals (`spot_arrivals`, drawn from `rng` just before).
+    perp_log_price : np.ndarray
+        The perpetual's efficient log price at each arrival.
     state : SpotState
         Counters from the previous day.
     rng : np.random.Generator
-        The day's spot stream.
+        The day's spot stream, after the arrivals.
     p : MarketParams
         Model constants.
 
     """
     sl = latent.day_slice(day_index)
-    day_ms = latent.day_start_ms(day_index)
-    micros = day >= MICROSECOND_FROM
-    arrivals = clustered_arrivals(rng, rng.poisson(latent.spot_rate[sl]), day_ms, p.cluster_size, p.cluster_spread_ms)
-    arrivals, stamp = _in_file_unit(rng, arrivals, micros)
+    arrivals, stamp = timing.arrivals, timing.stamp
     n = len(stamp)
     minute = arrivals.minute
 
-    log_price = np.interp(arrivals.ms, perp.event_ms, perp.log_price) - np.log1p(latent.premium[sl][minute])
+    log_price = perp_log_price - np.log1p(latent.premium[sl][minute])
     price = np.exp(log_price)
     bid = np.floor(price / spec.spot_tick_size).astype(np.int64)
     buy_prob = 0.5 + p.spot_imbalance_share * (latent.buy_prob[sl][minute] - 0.5)
@@ -129,4 +166,4 @@ def simulate_spot_day(
         next_agg_id=int(ids.agg_id[-1]) + 1 if n else state.next_agg_id,
         next_fill_id=int(ids.last_id[-1]) + 1 if n else state.next_fill_id,
     )
-    return SpotDay(trades=trades, micros=micros, state=next_state)
+    return SpotDay(trades=trades, micros=timing.micros, state=next_state)

@@ -7,7 +7,6 @@ and disk writes run on one background thread (Arrow compute, zlib and file I/O r
 overlapping the simulation of the next day.
 """
 
-import datetime as dt
 import hashlib
 import io
 import os
@@ -19,8 +18,13 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from datetime import time as day_time
+from datetime import timedelta
 from pathlib import Path
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
 import pyarrow as pa
 
@@ -29,9 +33,11 @@ from etl.synth.textfmt import csv_chunks
 
 # Binance publishes a day's files some hours after the day ends; any fixed offset will do, it
 # only has to be the same on every run.
-_PUBLISH_DELAY = dt.timedelta(hours=6, minutes=26, seconds=56)
+_PUBLISH_DELAY = timedelta(hours=6, minutes=26, seconds=56)
 _UNIX_FILE_MODE = 0o100644 << 16
+# Queued jobs (file parts); each holds its part's numbers until formatted, so this bounds memory.
 _MAX_PENDING = 6
+_COPY_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -64,21 +70,24 @@ class WrittenFile:
     write_seconds: float
 
 
-@dataclass(frozen=True)
-class _Job:
-    """One queued file (see `ArchiveWriter.submit`)."""
+@dataclass
+class _OpenFile:
+    """One file being written part by part on the writer thread (see `ArchiveWriter.open`)."""
 
     key: str
     csv_path: PurePosixPath
     header: tuple[str, ...] | None
-    period_end: dt.date
-    make: Callable[..., list[pa.StringArray]]
-    args: tuple[object, ...]
+    period_end: date
+    tmp: Path
+    handle: BinaryIO | None = None
+    rows: int = 0
+    format_seconds: float = 0.0
+    write_seconds: float = 0.0
 
 
-def zip_timestamp(period_end: dt.date) -> tuple[int, int, int, int, int, int]:
+def zip_timestamp(period_end: date) -> tuple[int, int, int, int, int, int]:
     """Return the fixed ZIP entry time for a file whose period ends before `period_end`."""
-    t = dt.datetime.combine(period_end, dt.time()) + _PUBLISH_DELAY
+    t = datetime.combine(period_end, day_time()) + _PUBLISH_DELAY
     return (t.year, t.month, t.day, t.hour, t.minute, t.second)
 
 
@@ -106,6 +115,35 @@ def zip_bytes(member: str, chunks: Sequence[memoryview], date_time: tuple[int, .
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(info, b"".join(chunks), compresslevel=level)
     return buf.getvalue()
+
+
+def zip_file(member: str, source: Path, dest: Path, date_time: tuple[int, ...], level: int) -> None:
+    """
+    Write a deterministic single-member ZIP of the file `source` to `dest`, streaming.
+
+    The same bytes as `zip_bytes` of the file's content: the member's size is known before its
+    header is written (so ZIP64 is chosen as for an in-memory member) and deflate's output does not
+    depend on how its input is cut.
+    """
+    info = zipfile.ZipInfo(member, date_time=date_time)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3
+    info.external_attr = _UNIX_FILE_MODE
+    info.file_size = source.stat().st_size
+    info._compresslevel = level  # what ZipFile.writestr(..., compresslevel=level) sets
+    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf, open(source, "rb") as f:
+        with zf.open(info, "w") as out:
+            while chunk := f.read(_COPY_BYTES):
+                out.write(chunk)
+
+
+def sha256_file(path: Path) -> str:
+    """Return the hex sha256 of a file, read in bounded chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_COPY_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def write_atomic(path: Path, chunks: Sequence[memoryview | bytes]) -> int:
@@ -141,7 +179,7 @@ class ArchiveWriter:
         self.level = level
         self.files: list[WrittenFile] = []
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="synth-writer")
-        self._pending: list[Future[WrittenFile]] = []
+        self._pending: list[Future[WrittenFile | None]] = []
         self._slots = threading.BoundedSemaphore(_MAX_PENDING)
 
     def submit(
@@ -149,7 +187,7 @@ class ArchiveWriter:
         key: str,
         csv_path: PurePosixPath,
         header: tuple[str, ...] | None,
-        period_end: dt.date,
+        period_end: date,
         make: Callable[..., list[pa.StringArray]],
         *args: object,
     ) -> None:
@@ -164,7 +202,7 @@ class ArchiveWriter:
             Archive-relative path of the CSV (``.../BTCUSDT-aggTrades-2024-01-01.csv``).
         header : tuple[str, ...] | None
             Header row, or None (spot files have none).
-        period_end : dt.date
+        period_end : date
             First day after the file's period (fixes the ZIP entry time).
         make : Callable[..., list[pa.StringArray]]
             Returns the file's text columns.
@@ -172,33 +210,66 @@ class ArchiveWriter:
             Arguments of `make` (numpy arrays are not copied: callers must not mutate them).
 
         """
-        job = _Job(key, csv_path, header, period_end, make, args)
+        stream = self.open(key, csv_path, header, period_end)
+        stream.write(make, *args)
+        stream.close()
+
+    def open(self, key: str, csv_path: PurePosixPath, header: tuple[str, ...] | None, period_end: date) -> "FileParts":
+        """Return a file to queue part by part (arguments as in `submit`); close it to finish it."""
+        return FileParts(self, _OpenFile(key, csv_path, header, period_end, self.root / f"{csv_path}.part"))
+
+    def _queue(self, job: Callable[..., object], *args: object) -> None:
         self._slots.acquire()
-        future = self._pool.submit(self._write, job)
+        future = self._pool.submit(job, *args)
         future.add_done_callback(lambda _: self._slots.release())
         self._pending.append(future)
 
-    def _write(self, job: "_Job") -> WrittenFile:
+    def _write_part(self, file: _OpenFile, make: Callable[..., list[pa.StringArray]], args: tuple[object, ...]) -> None:
         # Thread CPU time, not wall time: on a shared machine it measures our work, not the load.
         t0 = time.thread_time()
-        columns = job.make(*job.args)
-        chunks = csv_chunks(columns, job.header)
+        columns = make(*args)
+        chunks = csv_chunks(columns, file.header if file.handle is None else None)
         t1 = time.thread_time()
+        self._append(file, chunks)
+        file.rows += len(columns[0])
+        file.format_seconds += t1 - t0
+        file.write_seconds += time.thread_time() - t1
+
+    def _append(self, file: _OpenFile, chunks: Sequence[memoryview | bytes]) -> None:
+        if file.handle is None:
+            file.tmp.parent.mkdir(parents=True, exist_ok=True)
+            file.handle = open(file.tmp, "wb")
+        for chunk in chunks:
+            file.handle.write(chunk)
+
+    def _finish(self, file: _OpenFile) -> WrittenFile:
+        t0 = time.thread_time()
+        if file.handle is None:
+            # A file without a part is its header alone.
+            self._append(file, csv_chunks([pa.array([], pa.string())], file.header))
+        file.handle.close()
         if self.zipped:
-            path = job.csv_path.with_suffix(".zip")
-            data = zip_bytes(job.csv_path.name, chunks, zip_timestamp(job.period_end), self.level)
-            line = checksum_line(hashlib.sha256(data).hexdigest(), path.name)
-            size = write_atomic(self.root / path, [data])
+            path = file.csv_path.with_suffix(".zip")
+            target = self.root / path
+            tmp = target.with_name(target.name + ".tmp")
+            zip_file(file.csv_path.name, file.tmp, tmp, zip_timestamp(file.period_end), self.level)
+            line = checksum_line(sha256_file(tmp), path.name)
+            os.replace(tmp, target)
             write_atomic(self.root / f"{path}.CHECKSUM", [line.encode()])
+            file.tmp.unlink()
         else:
-            path = job.csv_path
-            size = write_atomic(self.root / path, chunks)
-        return WrittenFile(path, job.key, len(columns[0]), size, t1 - t0, time.thread_time() - t1)
+            path = file.csv_path
+            target = self.root / path
+            os.replace(file.tmp, target)
+        size = target.stat().st_size
+        seconds = file.write_seconds + time.thread_time() - t0
+        return WrittenFile(path, file.key, file.rows, size, file.format_seconds, seconds)
 
     def wait(self) -> list[WrittenFile]:
-        """Wait for every queued file, raise the first write error, and return all files so far."""
+        """Wait for every queued job, raise the first write error, and return all files so far."""
         pending, self._pending = self._pending, []
-        self.files.extend(f.result() for f in pending)
+        results = [f.result() for f in pending]
+        self.files.extend(r for r in results if isinstance(r, WrittenFile))
         return self.files
 
     def close(self) -> None:
@@ -213,3 +284,24 @@ class ArchiveWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class FileParts:
+    """
+    One archive file queued part by part: rows in order, formatted and appended on the writer thread.
+
+    Parts go to ``<name>.csv.part``; `close` renames it into place, or zips it (member size known,
+    so the ZIP bytes are those of an in-memory file) and writes the ``.CHECKSUM``.
+    """
+
+    def __init__(self, writer: ArchiveWriter, file: _OpenFile) -> None:
+        self._writer = writer
+        self._file = file
+
+    def write(self, make: Callable[..., list[pa.StringArray]], *args: object) -> None:
+        """Queue the next rows: text columns ``make(*args)`` (arrays are not copied)."""
+        self._writer._queue(self._writer._write_part, self._file, make, args)
+
+    def close(self) -> None:
+        """Queue the file's completion."""
+        self._writer._queue(self._writer._finish, self._file)
