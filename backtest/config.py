@@ -31,6 +31,11 @@ from pydantic import field_validator
 from pydantic import model_validator
 
 Family = Literal["trades", "quotes", "bars", "funding", "metrics"]
+# "tick": every quote and trade, indicators live; "features": tick-fed indicators precomputed and
+# the execution stream conflated (backtest.fidelity).
+Fidelity = Literal["tick", "features"]
+DEFAULT_CONFLATION_MS = 1_000
+MINUTE_MS = 60_000
 MARKET_FAMILIES: tuple[Family, ...] = ("trades", "quotes", "bars")
 CUSTOM_FAMILIES: tuple[Family, ...] = ("funding", "metrics")
 HASH_LENGTH = 10
@@ -73,6 +78,10 @@ class CatalogSection(_Section):
     """Locate the ParquetDataCatalog (a relative path is relative to the working directory)."""
 
     path: str = "data/catalog"
+
+    def resolved(self) -> Path:
+        """Return the catalog's absolute path (a relative path is relative to the working directory)."""
+        return Path(self.path).expanduser().resolve()
 
 
 class PeriodSection(_Section):
@@ -141,6 +150,33 @@ class DataSection(_Section):
     )
     bar_spec: str = "1-MINUTE-LAST"
     chunk_size: int = Field(default=50_000, gt=0)
+    fidelity: Fidelity = "tick"
+    quote_conflation_ms: int | None = Field(default=None, ge=0)
+
+    @field_validator("quote_conflation_ms")
+    @classmethod
+    def _divides_the_minute(cls, value: int | None) -> int | None:
+        # Intervals that divide the minute end on minute boundaries, so the quote in force at
+        # every kline close is kept and decisions see the same quote in both fidelities.
+        if value and MINUTE_MS % value:
+            raise ValueError(f"must divide {MINUTE_MS} (one minute), e.g. 100, 250, 500, 1000, 5000")
+        return value
+
+    @model_validator(mode="after")
+    def _conflation_needs_features(self) -> "DataSection":
+        if self.fidelity == "tick" and self.quote_conflation_ms:
+            raise ValueError(
+                f"data.quote_conflation_ms = {self.quote_conflation_ms}: only with data.fidelity = "
+                "'features' (tick fidelity streams every quote)"
+            )
+        return self
+
+    @property
+    def conflation_ms(self) -> int:
+        """Return the quote conflation interval in force (0: every quote and trade is streamed)."""
+        if self.fidelity == "tick":
+            return 0
+        return DEFAULT_CONFLATION_MS if self.quote_conflation_ms is None else self.quote_conflation_ms
 
     @field_validator("instruments")
     @classmethod
@@ -257,7 +293,6 @@ class RunConfig(_Section):
                 f"multiple of output.equity_interval_secs = {self.output.equity_interval_secs}",
             )
         return self
-
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "RunConfig":

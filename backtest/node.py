@@ -37,6 +37,9 @@ from nautilus_trader.model.instruments import CurrencyPair
 from nautilus_trader.persistence.catalog.parquet import ParquetDataCatalog
 
 from backtest.config import RunConfig
+from backtest.fidelity.prepare import PRECOMPUTED_FLAG
+from backtest.fidelity.prepare import Prepared
+from backtest.fidelity.prepare import prepare
 from backtest.frames import account_frame
 from backtest.frames import fills_frame
 from backtest.frames import positions_frame
@@ -46,6 +49,7 @@ from backtest.recorder import BusRecorder
 from backtest.results import RunOutcome
 from backtest.stats import compute_stats
 from backtest.streaming import OrderedStreamingNode
+from catalog.derived import conflated_root
 from data_types import FundingRate
 from data_types import FuturesMetrics
 
@@ -64,7 +68,7 @@ def _path(cls: type) -> str:
 
 def catalog_path(config: RunConfig) -> str:
     """Return the catalog's absolute path (relative paths are relative to the working directory)."""
-    return str(Path(config.catalog.path).expanduser().resolve())
+    return str(config.catalog.resolved())
 
 
 def check_catalog(config: RunConfig) -> None:
@@ -133,7 +137,33 @@ def _has_rows(catalog: ParquetDataCatalog, config: RunConfig, family: str, ident
     )
 
 
-def build_run_config(config: RunConfig, bypass_logging: bool = False) -> BacktestRunConfig:
+def streamed_families(config: RunConfig) -> list[tuple[str, str]]:
+    """
+    Return the market families a run streams and the catalog each one comes from.
+
+    Tick fidelity streams every requested family from the catalog. Features fidelity with a
+    quote conflation streams the bars and the conflated quotes (``catalog.derived``), and no
+    trades: a resting limit order then fills only when a quote crosses it.
+
+    """
+    path = catalog_path(config)
+    conflation = config.data.conflation_ms
+    streamed = []
+    for family in ("trades", "quotes", "bars"):
+        if family not in config.data.families:
+            continue
+        if conflation and family == "trades":
+            continue
+        if conflation and family == "quotes":
+            streamed.append((family, str(conflated_root(Path(path), conflation))))
+        else:
+            streamed.append((family, path))
+    return streamed
+
+
+def build_run_config(
+    config: RunConfig, bypass_logging: bool = False, prepared: Prepared | None = None
+) -> BacktestRunConfig:
     """
     Return the Nautilus ``BacktestRunConfig`` of a run configuration.
 
@@ -144,6 +174,9 @@ def build_run_config(config: RunConfig, bypass_logging: bool = False) -> Backtes
     bypass_logging : bool, default False
         Bypass Nautilus logging (sweep workers). Logging is process-global: the first engine
         built in a process decides.
+    prepared : Prepared, optional
+        The derived data of a features-fidelity run (``backtest.fidelity.prepare``); required
+        when ``data.fidelity = "features"``.
 
     Returns
     -------
@@ -153,10 +186,11 @@ def build_run_config(config: RunConfig, bypass_logging: bool = False) -> Backtes
     path = catalog_path(config)
     start, end = config.period.start_ns, config.period.end_ns
     instruments = tuple(config.data.instruments)
+    features = config.data.fidelity == "features"
+    if features and prepared is None:
+        raise ValueError("a features-fidelity run needs its prepared derived data")
     data = []
-    for family in ("trades", "quotes", "bars"):
-        if family not in config.data.families:
-            continue
+    for family, source in streamed_families(config):
         selection = (
             {"bar_types": config.data.bar_types()}
             if family == "bars"
@@ -164,7 +198,7 @@ def build_run_config(config: RunConfig, bypass_logging: bool = False) -> Backtes
         )
         data.append(
             BacktestDataConfig(
-                catalog_path=path,
+                catalog_path=source,
                 data_cls=_path(MARKET_TYPES[family]),
                 start_time=start,
                 end_time=end,
@@ -172,6 +206,20 @@ def build_run_config(config: RunConfig, bypass_logging: bool = False) -> Backtes
             ),
         )
     actors = []
+    if features and prepared.chains:
+        chains = prepared.chains
+        actors.append(
+            ImportableActorConfig(
+                actor_path="backtest.replay:FeatureReplay",
+                config_path="backtest.replay:FeatureReplayConfig",
+                config={
+                    "instrument_ids": tuple(chains),
+                    "files": tuple(tuple(str(p) for p in c.paths()) for c in chains.values()),
+                    "start_ns": start,
+                    "end_ns": end,
+                },
+            ),
+        )
     custom = tuple(
         _path(CUSTOM_TYPES[f]) for f in ("funding", "metrics") if f in config.data.families
     )
@@ -270,7 +318,7 @@ def build_run_config(config: RunConfig, bypass_logging: bool = False) -> Backtes
             ImportableStrategyConfig(
                 strategy_path=config.strategy.path,
                 config_path=config.strategy.config_path,
-                config=dict(config.strategy.params),
+                config={**config.strategy.params, **({PRECOMPUTED_FLAG: True} if features else {})},
             ),
         ],
         actors=actors,
@@ -313,14 +361,18 @@ def run_backtest(
 
     """
     check_catalog(config)
-    run_config = build_run_config(config, bypass_logging=bypass_logging)
+    show_progress = config.output.progress if progress is None else progress
+    prepared = None
+    if config.data.fidelity == "features":
+        prepared = prepare(config, progress=show_progress)
+    run_config = build_run_config(config, bypass_logging=bypass_logging, prepared=prepared)
     node = OrderedStreamingNode(configs=[run_config])
     try:
         node.build()
         engine = node.get_engine(run_config.id)
         recorder = BusRecorder()
         recorder.attach(engine.kernel.msgbus)
-        if config.output.progress if progress is None else progress:
+        if show_progress:
             engine.add_actor(
                 ProgressActor(
                     ProgressConfig(start_ns=config.period.start_ns, end_ns=config.period.end_ns),
@@ -345,6 +397,12 @@ def run_backtest(
             events=engine.iteration,
             wall_secs=wall,
         )
+        # Preparing derived data is part of what a features run costs: recorded apart from the
+        # engine's wall time so that cold and warm runs can be compared.
+        stats["fidelity"] = config.data.fidelity
+        stats["quote_conflation_ms"] = config.data.conflation_ms
+        stats["prepare_secs"] = prepared.seconds if prepared is not None else 0.0
+        stats["feature_days_built"] = prepared.feature_days_built if prepared is not None else 0
         return RunOutcome(
             run_id=config.run_id(),
             config=config.resolved(),

@@ -23,6 +23,9 @@ Timing rules:
 
 import heapq
 from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
 
 from nautilus_trader.common.actor import Actor
 from nautilus_trader.common.config import ActorConfig
@@ -34,6 +37,8 @@ from nautilus_trader.persistence.catalog.parquet import ParquetDataCatalog
 
 from backtest.catalog_reader import iter_custom
 from backtest.catalog_reader import latest_at_or_before
+from catalog.derived import read_feature_day
+from data_types import IndicatorValues
 
 
 def _tagged(rows: Iterator[Data], index: int) -> Iterator[tuple[int, int, Data]]:
@@ -91,8 +96,8 @@ class CustomDataReplay(Actor):
         self._alerts = 0
         self.published = 0
 
-    def on_start(self) -> None:
-        """Open the row streams, then arm the alerts of the start and of the horizon ahead."""
+    def _open_streams(self) -> tuple[list[Iterator[tuple[int, int, Data]]], list[tuple[int, int, Data]]]:
+        """Return the tagged row streams after the start, and the rows to publish at the start."""
         config: CustomDataReplayConfig = self.config
         catalog = ParquetDataCatalog(config.catalog_path)
         streams: list[Iterator[tuple[int, int, Data]]] = []
@@ -100,10 +105,7 @@ class CustomDataReplay(Actor):
         for type_path in config.data_types:
             data_cls = resolve_path(type_path)
             for instrument_id in config.instrument_ids:
-                index = len(self._data_types)  # breaks timestamp ties in configuration order
-                self._data_types.append(
-                    DataType(data_cls, metadata={"instrument_id": instrument_id})
-                )
+                index = self._add_type(DataType(data_cls, metadata={"instrument_id": instrument_id}))
                 known = latest_at_or_before(catalog, data_cls, instrument_id, config.start_ns)
                 if known is not None:
                     at_start.append((known.ts_init, index, known))
@@ -111,6 +113,17 @@ class CustomDataReplay(Actor):
                     catalog, data_cls, instrument_id, config.start_ns + 1, config.end_ns
                 )
                 streams.append(_tagged(rows, index))
+        return streams, at_start
+
+    def _add_type(self, data_type: DataType) -> int:
+        # The index breaks timestamp ties in configuration order.
+        self._data_types.append(data_type)
+        return len(self._data_types) - 1
+
+    def on_start(self) -> None:
+        """Open the row streams, then arm the alerts of the start and of the horizon ahead."""
+        config = self.config
+        streams, at_start = self._open_streams()
         self._pending = heapq.merge(*streams, key=lambda item: (item[0], item[1]))
         self._next = next(self._pending, None)
         now = self.clock.timestamp_ns()
@@ -150,3 +163,64 @@ class CustomDataReplay(Actor):
         self._data_types = []
         self._groups = {}
         self.published = 0
+
+
+class FeatureReplayConfig(ActorConfig, frozen=True, kw_only=True):
+    """
+    Configuration for ``FeatureReplay``.
+
+    Parameters
+    ----------
+    instrument_ids : tuple[str, ...]
+        One instrument per feature chain.
+    files : tuple[tuple[str, ...], ...]
+        Per instrument, the feature day files of the period in order (``catalog.derived``).
+    start_ns, end_ns : int
+        The run period: rows with ``start_ns < ts <= end_ns`` are published.
+    horizon_ns : int, default 7 days
+        As ``CustomDataReplayConfig.horizon_ns``.
+
+    """
+
+    instrument_ids: tuple[str, ...]
+    files: tuple[tuple[str, ...], ...]
+    start_ns: int
+    end_ns: int
+    horizon_ns: int = 7 * 86_400_000_000_000
+    component_id: str = "FeatureReplay"
+
+
+def _feature_rows(instrument_id: str, files: tuple[str, ...], start_ns: int, end_ns: int) -> Iterator[Data]:
+    for path in files:
+        ts, values = read_feature_day(Path(path))
+        keep = np.flatnonzero((ts > start_ns) & (ts <= end_ns))
+        columns = {name: column[keep].tolist() for name, column in values.items()}
+        for row, stamp in enumerate(ts[keep].tolist()):
+            yield IndicatorValues(
+                instrument_id, {name: column[row] for name, column in columns.items()}, stamp
+            )
+
+
+class FeatureReplay(CustomDataReplay):
+    """
+    Publish precomputed indicator values (``IndicatorValues``) at their kline closes.
+
+    The same alert mechanism as ``CustomDataReplay``: a row stamped at a kline close fires after
+    the kline itself (market data first at one timestamp), so a strategy has updated its bar
+    indicators when the values arrive.
+
+    Parameters
+    ----------
+    config : FeatureReplayConfig
+        The configuration.
+
+    """
+
+    def _open_streams(self) -> tuple[list[Iterator[tuple[int, int, Data]]], list[tuple[int, int, Data]]]:
+        config: FeatureReplayConfig = self.config
+        streams = []
+        for instrument_id, files in zip(config.instrument_ids, config.files, strict=True):
+            index = self._add_type(DataType(IndicatorValues, metadata={"instrument_id": instrument_id}))
+            rows = _feature_rows(instrument_id, files, config.start_ns, config.end_ns)
+            streams.append(_tagged(rows, index))
+        return streams, []

@@ -21,6 +21,7 @@ afford, and our argument types never change.
 import inspect
 import math
 from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 import numba
@@ -88,6 +89,10 @@ class KernelIndicator(Indicator):
     # Slots, not a __dict__: attribute access on this Cython-based class is ~2x faster.
     __slots__ = ("value", "_state", "_fresh", "_step", "_address", "_slots")
     _ready_slot: int | None = None
+    #: The event stream ``advance`` reads: ``"quotes"``, ``"trades"``, or None (no block update).
+    feed: str | None = None
+    #: The columns of that stream ``_advance`` takes, in order (see ``advance``).
+    feed_columns: tuple[str, ...] = ()
 
     def __init__(
         self, params: list, state: np.ndarray, step: Any = None, example_args: tuple = ()
@@ -124,6 +129,80 @@ class KernelIndicator(Indicator):
         if not self.initialized:
             self._warm_up()
         return value
+
+    def advance(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """
+        Advance the indicator over a block of events of its ``feed``; return its value after each.
+
+        This is the batch twin run on the indicator's own state: afterwards the indicator is
+        exactly as if every event had been handled one by one, so blocks can follow blocks (day
+        after day) and the incremental handlers can take over at any point.
+
+        Parameters
+        ----------
+        columns : Mapping[str, np.ndarray]
+            Equal-length columns of the feed, in event order. Quotes: ``ts`` (``ts_event``, ns),
+            ``bid_price``, ``ask_price``, ``bid_size``, ``ask_size``; trades: ``ts``, ``price``,
+            ``size``, ``side`` (``AggressorSide`` code). Only ``feed_columns`` are read.
+
+        Returns
+        -------
+        np.ndarray
+            The value after each event (NaN while not initialized).
+
+        Raises
+        ------
+        TypeError
+            If the indicator has no block update (``feed`` is None).
+
+        """
+        if self.feed is None:
+            raise TypeError(f"{type(self).__name__} has no block update (it is not fed by ticks)")
+        out = self._advance(*(columns[name] for name in self.feed_columns))
+        if out.size:
+            self.value = float(out[-1])
+            if not self.initialized:
+                self._warm_up()
+        return out
+
+    def _advance(self, *columns: np.ndarray) -> np.ndarray:
+        raise NotImplementedError  # subclasses with a ``feed`` run their batch kernel on _state
+
+    def checkpoint(self) -> dict[str, np.ndarray]:
+        """
+        Return copies of the arrays that hold this indicator's whole state.
+
+        ``restore`` of the result gives an indicator that continues exactly where this one is.
+
+        Returns
+        -------
+        dict[str, np.ndarray]
+
+        """
+        return {"state": self._state.copy(), "value": np.array([self.value])}
+
+    def restore(self, saved: Mapping[str, np.ndarray]) -> None:
+        """
+        Continue from a ``checkpoint`` of an indicator built with the same parameters.
+
+        Raises
+        ------
+        ValueError
+            If the saved state does not fit this indicator's state (other parameters).
+
+        """
+        state = np.asarray(saved["state"], dtype=np.float64)
+        if state.shape != self._state.shape:
+            raise ValueError(
+                f"{self!r}: checkpoint state has {state.size} slots, this indicator {self._state.size}"
+            )
+        self._reset()
+        self._state[:] = state
+        self.value = float(saved["value"][0])
+        if self.value == self.value or (
+            self._ready_slot is not None and self._state[self._ready_slot]
+        ):
+            self._warm_up()
 
     def _reset(self) -> None:
         self._state[:] = self._fresh
@@ -221,6 +300,21 @@ class RingIndicator(BorrowedKernelIndicator):
                 self._address, self._slots, self._ring_address, self._ring_slots, *inputs
             )
         return value
+
+    def checkpoint(self) -> dict[str, np.ndarray]:
+        """Return copies of the state, the value and the event ring (see ``KernelIndicator``)."""
+        return {**super().checkpoint(), "ring": self._ring.copy()}
+
+    def restore(self, saved: Mapping[str, np.ndarray]) -> None:
+        """Continue from a ``checkpoint`` (state, value and event ring)."""
+        super().restore(saved)
+        self._set_ring(np.array(saved["ring"], dtype=np.float64))
+
+    def _advance_ring(self, kernel: Any, *columns: np.ndarray) -> np.ndarray:
+        # The kernel may grow the ring: go on with the one it returns.
+        out, ring = kernel(self._state, self._ring, *columns)
+        self._set_ring(ring)
+        return out
 
     def _reset(self) -> None:
         super()._reset()

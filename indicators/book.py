@@ -59,10 +59,15 @@ class TopOfBookImbalance(BookIndicator):
     """
 
     __slots__ = ()
+    feed = "quotes"
+    feed_columns = ("bid_size", "ask_size")
 
     def __init__(self) -> None:
         super().__init__([], simple_state())
         self._step = bind_kernel(imbalance_step_at, 0, 0, 0.0, 0.0)
+
+    def _advance(self, bid_size: np.ndarray, ask_size: np.ndarray) -> np.ndarray:
+        return imbalance_batch(self._state, as_float64(bid_size), as_float64(ask_size))
 
     def handle_quote_tick(self, tick: QuoteTick) -> None:
         """Update the indicator with a quote tick."""
@@ -114,10 +119,15 @@ class RelativeSpread(BookIndicator):
     """
 
     __slots__ = ()
+    feed = "quotes"
+    feed_columns = ("bid_price", "ask_price")
 
     def __init__(self) -> None:
         super().__init__([], simple_state())
         self._step = bind_kernel(spread_step_at, 0, 0, 0.0, 0.0)
+
+    def _advance(self, bid_price: np.ndarray, ask_price: np.ndarray) -> np.ndarray:
+        return spread_batch(self._state, as_float64(bid_price), as_float64(ask_price))
 
     def handle_quote_tick(self, tick: QuoteTick) -> None:
         """Update the indicator with a quote tick."""
@@ -192,10 +202,16 @@ class OrderFlowImbalance(RingIndicator, BookIndicator):
 
     __slots__ = ()
     _ring_offset = OFI_WINDOW
+    feed = "quotes"
+    feed_columns = ("ts", "bid_price", "bid_size", "ask_price", "ask_size")
 
     def __init__(self, window: int | None = None, window_ns: int | None = None) -> None:
         super().__init__([window, window_ns], ofi_state(window, window_ns))
         self._step = bind_kernel(ofi_step_at, 0, 0, 0, 0, 0, 0.0, 0.0, 0.0, 0.0)
+
+    def _advance(self, ts, bid_price, bid_size, ask_price, ask_size) -> np.ndarray:
+        columns = (as_int64(ts), *(as_float64(c) for c in (bid_price, bid_size, ask_price, ask_size)))
+        return self._advance_ring(ofi_batch, *columns)
 
     @property
     def increment(self) -> float:
@@ -274,7 +290,7 @@ class OrderFlowImbalance(RingIndicator, BookIndicator):
         np.ndarray
 
         """
-        return ofi_batch(
+        out, _ = ofi_batch(
             self._start(),
             self._new_ring(),
             as_int64(ts),
@@ -283,6 +299,7 @@ class OrderFlowImbalance(RingIndicator, BookIndicator):
             as_float64(ask_price),
             as_float64(ask_size),
         )
+        return out
 
 
 class DepthImbalance(BookIndicator):

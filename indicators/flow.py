@@ -67,6 +67,13 @@ class PriceTradeIndicator(BorrowedKernelIndicator):
 
     __slots__ = ()
     _batch_kernel = None
+    feed = "trades"
+    feed_columns = ("ts", "price", "size", "side")
+
+    def _advance(self, ts, price, size, side) -> np.ndarray:
+        return self._batch_kernel(
+            self._state, as_int64(ts), as_float64(price), as_float64(size), as_float64(side)
+        )
 
     def handle_trade_tick(self, tick: TradeTick) -> None:
         """Update the indicator with a trade tick."""
@@ -151,9 +158,15 @@ class SignedVolumeImbalance(RingIndicator):
     __slots__ = ()
     _ring_offset = SVI_RING
 
+    feed = "trades"
+    feed_columns = ("ts", "size", "side")
+
     def __init__(self, window_ns: int | None = None, window_volume: float | None = None) -> None:
         super().__init__([window_ns, window_volume], svi_state(window_ns, window_volume))
         self._step = bind_kernel(svi_step_at, 0, 0, 0, 0, 0, 0.0, 0.0)
+
+    def _advance(self, ts, size, side) -> np.ndarray:
+        return self._advance_ring(svi_batch, as_int64(ts), as_float64(size), as_float64(side))
 
     def handle_trade_tick(self, tick: TradeTick) -> None:
         """Update the indicator with a trade tick."""
@@ -195,13 +208,14 @@ class SignedVolumeImbalance(RingIndicator):
         np.ndarray
 
         """
-        return svi_batch(
+        out, _ = svi_batch(
             self._start(),
             self._new_ring(),
             as_int64(ts),
             as_float64(size),
             as_float64(side),
         )
+        return out
 
 
 class VPIN(PriceTradeIndicator):
@@ -475,10 +489,15 @@ class HawkesIntensity(BorrowedKernelIndicator):
     """
 
     __slots__ = ()
+    feed = "trades"
+    feed_columns = ("ts", "size", "side")
 
     def __init__(self, mu: float, alpha: float, beta: float, side: int = 0) -> None:
         super().__init__([mu, alpha, beta, side], hawkes_state(mu, alpha, beta, side))
         self._step = bind_kernel(hawkes_step_at, 0, 0, 0, 0.0, 0.0)
+
+    def _advance(self, ts, size, side) -> np.ndarray:
+        return hawkes_batch(self._state, as_int64(ts), as_float64(size), as_float64(side))
 
     @property
     def branching_ratio(self) -> float:

@@ -295,8 +295,13 @@ def ofi_batch(
     bid_size: np.ndarray,
     ask: np.ndarray,
     ask_size: np.ndarray,
-) -> np.ndarray:
-    """Return the OFI sum after each quote, advancing ``state`` (twin of ``ofi_step``)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """
+    Return the OFI sum after each quote and the ring, advancing ``state`` (twin of ``ofi_step``).
+
+    The ring comes back because it may have grown: a caller that continues from ``state`` later
+    must go on with the returned ring, not the one it passed.
+    """
     require_finite_array(bid)
     require_finite_array(ask)
     require_nonnegative_finite(bid_size)
@@ -313,7 +318,7 @@ def ofi_batch(
             events = borrowed(ring)
         out[t] = v
     keep_alive(ring)
-    return out
+    return out, ring
 
 
 @njit(cache=True, error_model="numpy")

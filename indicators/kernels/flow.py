@@ -278,8 +278,12 @@ def svi_step(state: np.ndarray, ring: np.ndarray, ts: int, size: float, side: fl
 @njit(cache=True, error_model="numpy")
 def svi_batch(
     state: np.ndarray, ring: np.ndarray, ts: np.ndarray, size: np.ndarray, side: np.ndarray
-) -> np.ndarray:
-    """Return the imbalance after each trade, advancing ``state`` (the batch twin of ``svi_step``)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """
+    Return the imbalance after each trade and the ring, advancing ``state`` (twin of ``svi_step``).
+
+    The ring comes back because it may have grown (see ``kernels.book.ofi_batch``).
+    """
     require_finite_array(size)
     out = np.empty(ts.size)
     view = borrowed(state)
@@ -293,7 +297,7 @@ def svi_batch(
             events = borrowed(ring)
         out[t] = v
     keep_alive(ring)
-    return out
+    return out, ring
 
 
 @njit(cache=True, error_model="numpy")

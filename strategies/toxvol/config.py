@@ -121,6 +121,10 @@ class ToxVolConfig(StrategyConfig, frozen=True, kw_only=True):
     publish_features : bool, default True
         Publish F1, P, F2, T, τ_T, VPIN, C and σ̂ at each decision for the report panels
         (the ``count.*`` series are always published: the run's statistics read them).
+    precomputed_features : bool, default False
+        Read the quote- and trade-fed indicators (spread, OBI, OFI, VPIN, SVI) from precomputed
+        ``IndicatorValues`` rows at each kline close instead of computing them live. The runtime
+        sets it in ``data.fidelity = "features"``; leave it alone in run configs.
 
     """
 
@@ -186,6 +190,8 @@ class ToxVolConfig(StrategyConfig, frozen=True, kw_only=True):
     use_ofi: bool = True
     # Reporting
     publish_features: bool = True
+    # Fidelity (set by the runtime)
+    precomputed_features: bool = False
 
     def __post_init__(self) -> None:
         _choice("cadence_minutes", self.cadence_minutes, CADENCES)

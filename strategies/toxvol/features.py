@@ -23,11 +23,13 @@ from nautilus_trader.indicators.base import Indicator
 
 from data_types import FundingRate
 from data_types import FuturesMetrics
+from data_types import IndicatorValues
 from indicators.book import OrderFlowImbalance
 from indicators.book import RelativeSpread
 from indicators.book import TopOfBookImbalance
 from indicators.flow import VPIN
 from indicators.flow import SignedVolumeImbalance
+from indicators.precomputed import PrecomputedIndicator
 from indicators.regime import CrowdingIndex
 from indicators.rolling import RollingPercentileRank
 from indicators.rolling import RollingZScore
@@ -36,6 +38,13 @@ from indicators.volatility import VolatilityCompression
 from strategies.toxvol.config import MINUTE_NS
 from strategies.toxvol.config import ToxVolConfig
 from strategies.toxvol.decision import Signals
+
+# Names of the tick-fed indicators (the columns of precomputed ``IndicatorValues``).
+SPREAD = "spread"
+VPIN_NAME = "vpin"
+OBI = "obi"
+SVI = "svi"
+OFI = "ofi"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,15 +123,15 @@ class ToxVolFeatures:
             config.compression_estimator,
         )
         self.har = HarComposite(config.har_horizons_minutes, config.har_weights)
-        self.spread = RelativeSpread()
-        self.vpin = _vpin(config)
-        self.obi = TopOfBookImbalance() if config.use_obi else None
-        self.svi = SignedVolumeImbalance(window_ns=config.svi_window_ns) if config.use_svi else None
-        self.ofi = (
-            OrderFlowImbalance(window_ns=config.ofi_bars * config.cadence_ns)
-            if config.use_ofi
-            else None
-        )
+        ticks = tick_indicators(config)
+        if config.precomputed_features:
+            ticks = {name: PrecomputedIndicator(name) for name in ticks}
+        self._ticks = ticks
+        self.spread = ticks[SPREAD]
+        self.vpin = ticks[VPIN_NAME]
+        self.obi = ticks.get(OBI)
+        self.svi = ticks.get(SVI)
+        self.ofi = ticks.get(OFI)
         self.crowding = CrowdingIndex(
             funding_window=config.funding_window,
             metrics_window=config.metrics_window,
@@ -141,13 +150,18 @@ class ToxVolFeatures:
 
     @property
     def quote_indicators(self) -> list[Indicator]:
-        """Return the indicators fed by quote ticks."""
-        return [i for i in (self.spread, self.obi, self.ofi) if i is not None]
+        """Return the live indicators fed by quote ticks (none with precomputed features)."""
+        return [i for i in self._ticks.values() if getattr(i, "feed", None) == "quotes"]
 
     @property
     def trade_indicators(self) -> list[Indicator]:
-        """Return the indicators fed by trade ticks."""
-        return [i for i in (self.vpin, self.svi) if i is not None]
+        """Return the live indicators fed by trade ticks (none with precomputed features)."""
+        return [i for i in self._ticks.values() if getattr(i, "feed", None) == "trades"]
+
+    def handle_indicator_values(self, row: IndicatorValues) -> None:
+        """Take the precomputed tick-fed indicator values of a kline close."""
+        for name, indicator in self._ticks.items():
+            indicator.update(row.values[name])
 
     @property
     def bar_indicators(self) -> list[Indicator]:
@@ -212,11 +226,39 @@ class ToxVolFeatures:
 
     def reset(self) -> None:
         """Reset every indicator and rolling statistic."""
-        indicators = [*self.quote_indicators, *self.trade_indicators, *self.bar_indicators]
+        indicators = [*self._ticks.values(), *self.bar_indicators]
         indicators += [self.crowding, self.toxicity_rank]
         indicators += [s.zscore for s in (self._f1, self._z_vpin, self._z_spread, *self._pressure)]
         for indicator in indicators:
             indicator.reset()
+
+
+def tick_indicators(config: ToxVolConfig) -> dict[str, Indicator]:
+    """
+    Return the quote- and trade-fed indicators a configuration reads, by name.
+
+    The ablation switches leave out what they turn off. These are what the features fidelity
+    precomputes (``ToxicityConditionedVolatility.precomputed_indicators``); the bar-fed
+    indicators and the crowding index stay live in both fidelities, their inputs being streamed.
+
+    Parameters
+    ----------
+    config : ToxVolConfig
+        The strategy configuration.
+
+    Returns
+    -------
+    dict[str, Indicator]
+
+    """
+    indicators: dict[str, Indicator] = {SPREAD: RelativeSpread(), VPIN_NAME: _vpin(config)}
+    if config.use_obi:
+        indicators[OBI] = TopOfBookImbalance()
+    if config.use_svi:
+        indicators[SVI] = SignedVolumeImbalance(window_ns=config.svi_window_ns)
+    if config.use_ofi:
+        indicators[OFI] = OrderFlowImbalance(window_ns=config.ofi_bars * config.cadence_ns)
+    return indicators
 
 
 def _vpin(config: ToxVolConfig) -> VPIN:

@@ -26,6 +26,7 @@ from dataclasses import replace
 from functools import partial
 
 from nautilus_trader.common.events import TimeEvent
+from nautilus_trader.indicators.base import Indicator
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.data import DataType
@@ -42,6 +43,7 @@ from nautilus_trader.trading.strategy import Strategy
 
 from data_types import FundingRate
 from data_types import FuturesMetrics
+from data_types import IndicatorValues
 from strategies.counts import RunCounts
 from strategies.toxvol.config import ToxVolConfig
 from strategies.toxvol.decision import Alpha
@@ -59,6 +61,7 @@ from strategies.toxvol.execution import OrderKind
 from strategies.toxvol.execution import entry_order
 from strategies.toxvol.features import Snapshot
 from strategies.toxvol.features import ToxVolFeatures
+from strategies.toxvol.features import tick_indicators
 from strategies.toxvol.schedule import DecisionSchedule
 from strategies.toxvol.sizing import position_size
 
@@ -101,6 +104,26 @@ class ToxicityConditionedVolatility(Strategy):
         self._pending: PendingEntry | None = None
         self._exit: ExitReason | None = None
         self._timed_out: set[ClientOrderId] = set()
+        # Features fidelity: a decision due at a kline close waits for that close's values.
+        self._due_close: int | None = None
+
+    @classmethod
+    def precomputed_indicators(cls, config: ToxVolConfig) -> dict[str, dict[str, Indicator]]:
+        """
+        Return the quote- and trade-fed indicators to precompute in features fidelity.
+
+        Parameters
+        ----------
+        config : ToxVolConfig
+            The strategy configuration.
+
+        Returns
+        -------
+        dict[str, dict[str, Indicator]]
+            ``{instrument_id: {name: indicator}}``: the names key the ``IndicatorValues`` rows.
+
+        """
+        return {config.instrument_id: tick_indicators(config)}
 
     def on_start(self) -> None:
         """Look up the instrument, register the indicators and subscribe to the data."""
@@ -121,16 +144,23 @@ class ToxicityConditionedVolatility(Strategy):
         metadata = {"instrument_id": self.config.instrument_id}
         self.subscribe_data(DataType(FundingRate, metadata=metadata))
         self.subscribe_data(DataType(FuturesMetrics, metadata=metadata))
+        if self.config.precomputed_features:
+            self.subscribe_data(DataType(IndicatorValues, metadata=metadata))
         self.counts.publish_all()
 
     # -- market data -------------------------------------------------------------------------
 
     def on_data(self, data) -> None:
-        """Feed funding and metrics rows to the crowding index."""
+        """Feed funding and metrics rows to the crowding index; take precomputed indicator values."""
         if isinstance(data, FundingRate):
             self.features.handle_funding_rate(data)
         elif isinstance(data, FuturesMetrics):
             self.features.handle_metrics(data)
+        elif isinstance(data, IndicatorValues):
+            self.features.handle_indicator_values(data)
+            if self._due_close == data.ts_init:
+                self._due_close = None
+                self._decide()
 
     def on_quote_tick(self, tick: QuoteTick) -> None:
         """Check the open trade's stop, take-profit, time stop and regime."""
@@ -139,7 +169,12 @@ class ToxicityConditionedVolatility(Strategy):
 
     def on_bar(self, bar: Bar) -> None:
         """Decide when the bar closes a cadence window (the bar indicators are already updated)."""
-        if self.schedule.on_bar(bar.ts_event):
+        if not self.schedule.on_bar(bar.ts_event):
+            return
+        if self.config.precomputed_features:
+            # The close's indicator values are published right after the bar, at the same instant.
+            self._due_close = bar.ts_init
+        else:
             self._decide()
 
     # -- decisions ---------------------------------------------------------------------------
@@ -320,6 +355,7 @@ class ToxicityConditionedVolatility(Strategy):
         self._pending = None
         self._exit = None
         self._timed_out.clear()
+        self._due_close = None
 
 
 def _min_notional(instrument) -> float:
