@@ -35,6 +35,7 @@ from etl.ingest_file import ingest_file
 from etl.ingest_file import source_key
 from etl.instruments import InstrumentSpecs
 from etl.instruments import write_instrument
+from etl.instruments import write_rules
 from etl.manifest import Manifest
 from etl.manifest import catalog_lock
 from etl.reader import DEFAULT_BLOCK_SIZE
@@ -199,6 +200,7 @@ def ingest(
         for source in sources:
             spec = specs.get(source.market, source.symbol)
             write_instrument(catalog, spec.to_instrument())
+            write_rules(catalog, spec)
             sha256 = sha256_of(Path(source.path))
             if not force and manifest.is_current(source_key(source), sha256, spec.fingerprint()):
                 summary.skipped.append(source.path)

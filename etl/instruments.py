@@ -2,7 +2,9 @@
 
 import datetime as dt
 import hashlib
+import json
 import tomllib
+from dataclasses import asdict
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +27,7 @@ from nautilus_trader.serialization.arrow.serializer import ArrowSerializer
 
 from etl.archive import FUTURES_UM
 from etl.archive import SPOT
+from etl.catalog_layout import ETL_DIR
 from etl.rules import RULE_KEYS
 from etl.rules import Era
 from etl.rules import Grid
@@ -247,3 +250,48 @@ def write_instrument(catalog: Path, instrument: Instrument) -> Path:
     if not (final.exists() and final.read_bytes() == data):
         atomic_write_bytes(final, data)
     return final
+
+
+def rules_path(catalog: Path, instrument_id: str) -> Path:
+    """Return where the catalog keeps an instrument's dated rules (``_etl/rules/<id>.json``)."""
+    return Path(catalog) / ETL_DIR / "rules" / f"{instrument_id}.json"
+
+
+def write_rules(catalog: Path, spec: InstrumentSpec) -> Path:
+    """
+    Record a spec with its dated rules in the catalog (atomically, only when it changed).
+
+    The catalog's instrument carries one set of rules; this file keeps the history, so that a
+    backtest can apply the rules in force during its period (``read_spec(...).to_instrument(on=day)``)
+    even when the catalog was built with another ``--instruments`` file.
+
+    Returns
+    -------
+    Path
+        The rules file.
+
+    """
+    payload = asdict(spec) | {"eras": [asdict(e) | {"since": e.since.isoformat() if e.since else None} for e in spec.eras]}
+    data = (json.dumps(payload, indent=1, sort_keys=True) + "\n").encode()
+    path = rules_path(catalog, spec.instrument_id)
+    if not (path.exists() and path.read_bytes() == data):
+        atomic_write_bytes(path, data)
+    return path
+
+
+def read_spec(catalog: Path, instrument_id: str) -> InstrumentSpec:
+    """
+    Return the spec, dated rules included, that the catalog's data of `instrument_id` was ingested with.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the catalog has no rules for the instrument (ingested before rules were recorded).
+
+    """
+    path = rules_path(catalog, instrument_id)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no dated rules recorded for {instrument_id}; re-run the ingest to record them")
+    raw = json.loads(path.read_text())
+    eras = tuple(Era(**(e | {"since": dt.date.fromisoformat(e["since"]) if e["since"] else None})) for e in raw.pop("eras"))
+    return InstrumentSpec(**raw, eras=eras)

@@ -13,6 +13,7 @@ from etl.archive import FUTURES_UM
 from etl.archive import SPOT
 from etl.ingest import ingest
 from etl.instruments import InstrumentSpecs
+from etl.instruments import read_spec
 from tests.etl.instrument_files import PERP_BTC_WITH_TICK_CHANGE
 from tests.etl.instrument_files import SPOT_BTC_WITH_2020_ERA
 from tests.etl.instrument_files import write_instruments
@@ -176,6 +177,8 @@ def test_tick_change_mid_history_validates_each_day_against_its_own_rule(tmp_pat
     day3_rules = spec.to_instrument(on=dt.date(2024, 1, 3))
     assert str(day3_rules.price_increment) == "0.10" and str(day3_rules.min_notional) == "100.00000000 USDT"
     assert str(spec.to_instrument(on=dt.date(2024, 1, 1)).min_notional) == "5.00000000 USDT"
+    # The catalog keeps the history it was validated against, for backtests of any period.
+    assert read_spec(tmp_path / "catalog", "BTCUSDT-PERP.BINANCE") == spec
 
 
 def test_adding_a_dated_rule_reingests_files_validated_under_the_old_rules(raw_2020, tmp_path):
