@@ -24,6 +24,9 @@ from typing import Any
 
 import pandas as pd
 
+from backtest.config import StatsSection
+from backtest.stats import computed_with
+from backtest.stats import return_stats
 from backtest.stats import series_counts
 
 TABLES = ("fills", "positions", "equity", "funding", "account", "series")
@@ -46,7 +49,10 @@ class RunOutcome:
         The account currency.
     stats : dict[str, Any]
         The statistics; the strategy's ``count.*`` totals published in ``series`` are added
-        (``backtest.stats.series_counts``), so they reach ``stats.json`` and sweep tables.
+        (``backtest.stats.series_counts``), so they reach ``stats.json`` and sweep tables. When
+        ``config`` has a ``[stats]`` section whose settings the return statistics were not
+        computed with (``backtest.stats.computed_with``), those are computed again from
+        ``equity`` with them, so that ``stats.json`` always follows the run's config.
     fills, positions, equity, funding, account, series : pd.DataFrame
         The run's tables.
 
@@ -68,6 +74,12 @@ class RunOutcome:
 
     def __post_init__(self) -> None:
         self.stats = {**self.stats, **series_counts(self.series)}
+        if "stats" in self.config and "starting_balance" in self.stats:
+            settings = StatsSection.model_validate(self.config["stats"])
+            if not computed_with(self.stats, settings):
+                start = float(self.stats["starting_balance"])
+                again = return_stats(self.equity, start, self.start_ns, self.end_ns, settings)
+                self.stats = {**self.stats, **again}
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the tables by name."""

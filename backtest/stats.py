@@ -275,6 +275,91 @@ def intervals_block(sample: ReturnSample, settings: StatsSection) -> dict[str, o
     return block
 
 
+def return_stats(
+    equity: pd.DataFrame,
+    starting_balance: float,
+    start_ns: int,
+    end_ns: int,
+    settings: StatsSection,
+) -> dict[str, object]:
+    """
+    Return the statistics of the equity curve's path: ratios, drawdown, sample and intervals.
+
+    Parameters
+    ----------
+    equity : pd.DataFrame
+        The sampled curve: ``ts`` and ``equity``.
+    starting_balance : float
+        The equity at the start.
+    start_ns, end_ns : int
+        The simulated period (inclusive).
+    settings : StatsSection
+        The run's ``[stats]`` settings.
+
+    Returns
+    -------
+    dict[str, object]
+        ``cagr``, ``sharpe``, ``sortino``, ``max_drawdown``, ``calmar``, ``sample`` and
+        ``intervals``, as in ``stats.json``.
+
+    """
+    curve = equity["equity"].to_numpy(dtype=float)
+    final_equity = float(curve[-1]) if len(curve) else starting_balance
+    sample = equity_returns(equity, starting_balance, start_ns, end_ns, settings)
+    returns, periods = sample.returns, sample.periods_per_year
+    enough = is_sufficient(sample, settings.min_returns, settings.min_days)
+    mdd = max_drawdown(np.r_[starting_balance, curve])
+    growth = cagr(final_equity / starting_balance - 1.0, end_ns + 1 - start_ns)
+    calmar = _none_if_nan(growth / mdd) if growth is not None and mdd > 0 else None
+    return {
+        "cagr": _none_if_nan(growth) if enough else INSUFFICIENT,
+        "sharpe": _none_if_nan(sharpe_ratio(returns, periods)) if enough else INSUFFICIENT,
+        "sortino": _none_if_nan(sortino_ratio(returns, periods)) if enough else INSUFFICIENT,
+        "max_drawdown": mdd,
+        "calmar": calmar if enough else INSUFFICIENT,
+        "sample": sample_block(sample, settings),
+        "intervals": intervals_block(sample, settings),
+    }
+
+
+def computed_with(stats: dict[str, object], settings: StatsSection) -> bool:
+    """
+    Return whether ``stats`` were computed with ``settings`` (as their blocks record them).
+
+    Parameters
+    ----------
+    stats : dict[str, object]
+        ``stats.json``'s content.
+    settings : StatsSection
+        The settings expected.
+
+    Returns
+    -------
+    bool
+        False when the blocks are missing or record other settings.
+
+    """
+    sample = stats.get("sample") or {}
+    intervals = stats.get("intervals") or {}
+    recorded = (
+        sample.get("interval_secs"),
+        sample.get("min_returns"),
+        sample.get("min_days"),
+        intervals.get("confidence"),
+        intervals.get("resamples"),
+        intervals.get("seed"),
+    )
+    wanted = (
+        settings.return_interval_secs,
+        settings.min_returns,
+        settings.min_days,
+        settings.confidence,
+        settings.bootstrap_resamples,
+        settings.seed,
+    )
+    return recorded == wanted
+
+
 def flat_stats(stats: dict[str, object]) -> dict[str, object]:
     """
     Return the statistics as flat columns (a sweep's table): nested blocks become dotted keys.
@@ -345,16 +430,9 @@ def compute_stats(
         sample) and the ``sample`` and ``intervals`` blocks.
 
     """
-    settings = settings or StatsSection()
     curve = equity["equity"].to_numpy(dtype=float)
     final_equity = float(curve[-1]) if len(curve) else starting_balance
-    total_return = final_equity / starting_balance - 1.0
-    sample = equity_returns(equity, starting_balance, start_ns, end_ns, settings)
-    returns, periods = sample.returns, sample.periods_per_year
-    enough = is_sufficient(sample, settings.min_returns, settings.min_days)
-    mdd = max_drawdown(np.r_[starting_balance, curve])
-    growth = cagr(total_return, end_ns + 1 - start_ns)
-    calmar = _none_if_nan(growth / mdd) if growth is not None and mdd > 0 else None
+    ratios = return_stats(equity, starting_balance, start_ns, end_ns, settings or StatsSection())
     closed = positions[~positions["is_open"]] if not positions.empty else positions
     payments = funding["payment"].to_numpy(dtype=float) if not funding.empty else np.empty(0)
     traded = float(fills["notional"].sum()) if not fills.empty else 0.0
@@ -365,12 +443,8 @@ def compute_stats(
         "final_balance": float(equity["balance"].iloc[-1]) if len(curve) else starting_balance,
         "final_equity": final_equity,
         "pnl_total": final_equity - starting_balance,
-        "total_return": total_return,
-        "cagr": _none_if_nan(growth) if enough else INSUFFICIENT,
-        "sharpe": _none_if_nan(sharpe_ratio(returns, periods)) if enough else INSUFFICIENT,
-        "sortino": _none_if_nan(sortino_ratio(returns, periods)) if enough else INSUFFICIENT,
-        "max_drawdown": mdd,
-        "calmar": calmar if enough else INSUFFICIENT,
+        "total_return": final_equity / starting_balance - 1.0,
+        **{key: ratios[key] for key in ("cagr", "sharpe", "sortino", "max_drawdown", "calmar")},
         "trades": len(closed),
         "win_rate": float((closed["realized_pnl"] > 0).mean()) if len(closed) else None,
         "fills": len(fills),
@@ -389,6 +463,6 @@ def compute_stats(
         "events": events,
         "events_per_sec": events / wall_secs if wall_secs > 0 else None,
         "wall_secs": wall_secs,
-        "sample": sample_block(sample, settings),
-        "intervals": intervals_block(sample, settings),
+        "sample": ratios["sample"],
+        "intervals": ratios["intervals"],
     }

@@ -1,9 +1,10 @@
 """
 The sweep's HTML summary: one self-contained page (plotly.js inlined) that opens offline.
 
-It shows the ablation table, the top runs, the failed runs, and for a grid of two or more keys a
+It shows the ablation table, the grid against its best point, the top runs, the selection-bias
+verdict (deflated Sharpe ratio, PBO), the failed runs, and for a grid of two or more keys a
 heatmap of the chosen metric over each pair of keys, one per base and ablation (the mean over the
-other keys, periods and seeds).
+other keys, periods and seeds). A difference whose interval excludes zero (``*``) is set in bold.
 
 """
 
@@ -15,10 +16,16 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from backtest.sweep.summary import SIGNIFICANT
 from backtest.sweep.summary import Display
 from backtest.sweep.task import OK
 
 MAX_HEATMAPS = 24
+
+
+def _cell_class(cell: str, numeric: bool) -> str:
+    kind = "num" if numeric else "text"
+    return f"{kind} sig" if cell.endswith(SIGNIFICANT) else kind
 
 
 def display_html(display: Display) -> str:
@@ -27,7 +34,7 @@ def display_html(display: Display) -> str:
     body = "".join(
         "<tr>"
         + "".join(
-            f'<td class="{"text" if i < display.left else "num"}">{html.escape(cell)}</td>'
+            f'<td class="{_cell_class(cell, i >= display.left)}">{html.escape(cell)}</td>'
             for i, cell in enumerate(row)
         )
         + "</tr>"
@@ -130,6 +137,7 @@ table {{ border-collapse: collapse; font-size: 12px; }}
 th, td {{ padding: 3px 10px; border-bottom: 1px solid #eee; }}
 th {{ background: #f6f6f6; font-weight: 600; text-align: left; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td.sig {{ font-weight: 600; color: #1a5e9a; }}
 .plot {{ display: inline-block; vertical-align: top; }}
 </style>
 <script>{get_plotlyjs()}</script>

@@ -6,6 +6,11 @@ it sits in the sweep (base, ablation, period, seed, one column per grid key, the
 JSON), how it went (``status`` ``ok`` or ``failed``, ``error``, ``traceback``, ``task_secs``,
 ``worker``, ``worker_peak_rss_mb``, ``finished_at``) and every statistic of its ``stats.json``.
 
+Each completed run's return series (``ts``, ``ret`` at the ``[stats]`` frequency) is kept beside
+the table in ``returns/<run id>.parquet``, written once when its row arrives (``load_returns``
+reads them back): the paired bootstrap of the summary needs whole series, which would make the
+table, rewritten after every run, heavy.
+
 Writes are atomic: the whole table is written to a temporary file and renamed over the old one,
 after each finished run (at most once a second; always when the sweep ends or is interrupted), so
 the file on disk is always a complete table, whatever kills the process. A lock file keeps two
@@ -25,8 +30,10 @@ import numpy as np
 import pandas as pd
 
 from backtest.sweep.task import OK
+from backtest.sweep.task import RETURNS_KEY
 
 TABLE = "runs.parquet"
+RETURNS_FOLDER = "returns"
 KEY = ["run_id", "label"]
 
 
@@ -102,6 +109,8 @@ class RunStore:
             raise StoreBusy(f"another sweep process is writing {self.folder}") from None
         for leftover in self.folder.glob(f".{TABLE}.*.tmp"):
             leftover.unlink()  # a write interrupted before its rename
+        for leftover in (self.folder / RETURNS_FOLDER).glob(".*.tmp"):
+            leftover.unlink()
         if self.path.exists():
             self._rows = pd.read_parquet(self.path).to_dict("records")
         return self
@@ -128,8 +137,20 @@ class RunStore:
         return _arrow_safe(pd.DataFrame(self.rows(), dtype=object))
 
     def add(self, rows: list[dict[str, Any]]) -> None:
-        """Add rows (a row with the key of an existing one replaces it) and write when due."""
-        self._pending += rows
+        """
+        Add rows (a row with the key of an existing one replaces it) and write when due.
+
+        A row's return series (under ``RETURNS_KEY``) is written to its own file at once and left
+        out of the table.
+        """
+        series = {}
+        for row in rows:
+            value = row.get(RETURNS_KEY)
+            if value is not None:
+                series[row["run_id"]] = value
+        for run_id, frame in series.items():
+            write_returns(self.folder, run_id, frame)
+        self._pending += [{k: v for k, v in row.items() if k != RETURNS_KEY} for row in rows]
         if time.monotonic() - self._last_flush >= self.min_flush_secs:
             self.flush()
 
@@ -144,3 +165,44 @@ class RunStore:
         self._rows = self.rows()
         self._pending = []
         self._last_flush = time.monotonic()
+
+
+def returns_path(folder: Path, run_id: str) -> Path:
+    """Return the file that holds a run's return series."""
+    return Path(folder) / RETURNS_FOLDER / f"{run_id}.parquet"
+
+
+def write_returns(folder: Path, run_id: str, frame: pd.DataFrame) -> Path:
+    """Write a run's returns (``ts``, ``ret``) atomically and return the file's path."""
+    path = returns_path(folder, run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame[["ts", "ret"]].to_parquet(partial, index=False)
+    os.replace(partial, path)
+    return path
+
+
+def load_returns(folder: Path, run_ids: list[str]) -> dict[str, pd.DataFrame]:
+    """
+    Return the stored return series of the given runs, by run id.
+
+    Parameters
+    ----------
+    folder : Path
+        The sweep's results folder.
+    run_ids : list[str]
+        The runs wanted.
+
+    Returns
+    -------
+    dict[str, pd.DataFrame]
+        ``ts`` (each interval's end, ns) and ``ret``; runs without a file (failed, or stored by a
+        version that kept none) are left out.
+
+    """
+    found = {}
+    for run_id in dict.fromkeys(run_ids):
+        path = returns_path(folder, run_id)
+        if path.exists():
+            found[run_id] = pd.read_parquet(path)
+    return found

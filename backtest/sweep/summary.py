@@ -1,10 +1,15 @@
 """
-What a sweep found: the ablation table, the top runs by a metric, and the failed runs.
+What a sweep found: the ablation table, the grid against its best point, the top runs, selection
+bias (deflated Sharpe ratio, PBO) and the failed runs.
 
 The ablation table compares each variant with the baseline run of the same context (base config,
 grid point, period and seed): Δ = variant − baseline for total return, Sharpe, max drawdown and
-round trips, averaged over the contexts where both completed. Tables are built once as display
-rows (``Display``) and printed with rich here, or rendered as HTML by ``backtest.sweep.html``.
+round trips, averaged over the contexts where both completed. With the runs' return series (kept
+by the store) each Δ of total return, Sharpe and max drawdown gets a paired stationary block
+bootstrap interval (``backtest.sweep.inference``); a ``*`` marks an interval that excludes zero.
+The grid table compares the best grid points (by the sweep's metric) with the best one the same
+way. Tables are built once as display rows (``Display``) and printed with rich here, or rendered
+as HTML by ``backtest.sweep.html``.
 
 """
 
@@ -15,10 +20,21 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from backtest.config import StatsSection
 from backtest.report import STATS_SHOWN
 from backtest.report import format_stat
+from backtest.statistics.bootstrap import Interval
+from backtest.statistics.sample import INSUFFICIENT
 from backtest.sweep.expand import SweepRun
+from backtest.sweep.expand import results_root
+from backtest.sweep.inference import BOOTSTRAPPED
+from backtest.sweep.inference import SUFFICIENT
+from backtest.sweep.inference import Selection
+from backtest.sweep.inference import paired_deltas
+from backtest.sweep.inference import periods_per_year
+from backtest.sweep.inference import selection
 from backtest.sweep.spec import SweepSpec
+from backtest.sweep.store import load_returns
 from backtest.sweep.task import FAILED
 from backtest.sweep.task import OK
 
@@ -28,6 +44,7 @@ SHORT = {"total_return": "return", "sharpe": "Sharpe", "max_drawdown": "max DD",
 # Metrics where a smaller value ranks higher.
 LOWER_IS_BETTER = frozenset({"max_drawdown", "fees_paid", "funding_paid", "turnover"})
 _SHOWN = {key: (label, spec) for key, label, spec in STATS_SHOWN}
+SIGNIFICANT = " *"  # ends a difference whose interval excludes zero
 
 
 @dataclass
@@ -82,7 +99,19 @@ def _numeric(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return frame[columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
 
 
-def ablation_table(table: pd.DataFrame, baseline: str, grid_keys: list[str]) -> pd.DataFrame:
+def _sufficient(table: pd.DataFrame) -> dict[str, bool]:
+    if SUFFICIENT not in table.columns:
+        return {}
+    return {r: v is True or v == 1 for r, v in zip(table["run_id"], table[SUFFICIENT], strict=True)}
+
+
+def ablation_table(
+    table: pd.DataFrame,
+    baseline: str,
+    grid_keys: list[str],
+    returns: dict[str, pd.DataFrame] | None = None,
+    settings: StatsSection | None = None,
+) -> pd.DataFrame:
     """
     Return each (base, ablation) against its baseline.
 
@@ -94,6 +123,11 @@ def ablation_table(table: pd.DataFrame, baseline: str, grid_keys: list[str]) -> 
         The baseline ablation's name.
     grid_keys : list[str]
         The grid's dotted keys.
+    returns : dict[str, pd.DataFrame], optional
+        The runs' return series by run id (``backtest.sweep.store.load_returns``): with them each
+        variant gets paired bootstrap intervals.
+    settings : StatsSection, optional
+        The bootstrap's settings (default: ``StatsSection()``).
 
     Returns
     -------
@@ -101,6 +135,9 @@ def ablation_table(table: pd.DataFrame, baseline: str, grid_keys: list[str]) -> 
         ``base``, ``ablation``, ``runs`` (completed), ``failed``, the mean of each compared
         statistic, and ``delta_<stat>``: the mean of variant − baseline over the contexts where
         both completed (NaN where none did, or the statistic is undefined, e.g. a one-day Sharpe).
+        With ``returns``, ``ci_<stat>`` for total return, Sharpe and max drawdown: an
+        ``Interval`` of the mean difference over the matched contexts, ``"insufficient"`` or
+        ``None`` (the baseline rows have none).
 
     """
     if table.empty:
@@ -109,6 +146,9 @@ def ablation_table(table: pd.DataFrame, baseline: str, grid_keys: list[str]) -> 
     keyed = table.assign(_context=context)
     done = keyed[keyed["status"] == OK]
     reference = done[done["ablation"] == baseline].set_index("_context")
+    settings = settings or StatsSection()
+    ppy = periods_per_year(done) if returns is not None else None
+    sufficient = _sufficient(done)
     rows = []
     for (base, ablation), group in keyed.groupby(["base", "ablation"], sort=False):
         completed = group[group["status"] == OK]
@@ -126,6 +166,17 @@ def ablation_table(table: pd.DataFrame, baseline: str, grid_keys: list[str]) -> 
         for i, stat in enumerate(COMPARED):
             row[stat] = _nanmean(means[:, i])
             row[f"delta_{stat}"] = _nanmean(diff[:, i])
+        if ppy is not None:
+            pairs = list(
+                zip(reference.loc[matched["_context"], "run_id"], matched["run_id"], strict=True)
+            )
+            found = (
+                paired_deltas(pairs, returns, sufficient, settings, ppy)
+                if ablation != baseline
+                else dict.fromkeys(BOOTSTRAPPED)
+            )
+            for stat in BOOTSTRAPPED:
+                row[f"ci_{stat}"] = found[stat]
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -154,8 +205,50 @@ def top_runs(table: pd.DataFrame, metric: str, n: int) -> pd.DataFrame:
     return ranked.drop(columns="_m").head(n)
 
 
-def ablation_display(frame: pd.DataFrame, baseline: str) -> Display:
-    """Return the ablation table for display."""
+def delta_cell(stat: str, delta: object, interval: object = None) -> str:
+    """
+    Return a difference with its interval: ``+1.20% [-0.40%, +2.80%]``, and `` *`` if it excludes 0.
+
+    Parameters
+    ----------
+    stat : str
+        The statistic (chooses the format).
+    delta : object
+        The mean difference of the statistics (shown when there is no interval).
+    interval : Interval | str | None
+        The paired bootstrap interval, ``"insufficient"``, or ``None``.
+
+    Returns
+    -------
+    str
+
+    """
+    if isinstance(interval, Interval):
+        text = (
+            f"{_format(stat, interval.estimate, True)} "
+            f"[{_format(stat, interval.low, True)}, {_format(stat, interval.high, True)}]"
+        )
+        return text + (SIGNIFICANT if interval.excludes_zero else "")
+    if interval == INSUFFICIENT:
+        shown = _format(stat, delta, True)
+        return INSUFFICIENT if shown == "–" else f"{shown} ({INSUFFICIENT} for an interval)"
+    return _format(stat, delta, True)
+
+
+def _interval_title(frame: pd.DataFrame, settings: StatsSection | None) -> str:
+    if not any(c.startswith("ci_") for c in frame.columns):
+        return ""
+    confidence = (settings or StatsSection()).confidence
+    return (
+        f"; [{confidence:.0%} paired stationary block bootstrap interval], "
+        "* the interval excludes zero"
+    )
+
+
+def ablation_display(
+    frame: pd.DataFrame, baseline: str, settings: StatsSection | None = None
+) -> Display:
+    """Return the ablation table for display (with intervals when ``frame`` has them)."""
     headers = ["base", "ablation", "runs", "failed"]
     for stat in COMPARED:
         headers += [_label(stat), f"Δ {_label(stat)}"]
@@ -167,10 +260,187 @@ def ablation_display(frame: pd.DataFrame, baseline: str) -> Display:
             cells.append(
                 ""
                 if record["ablation"] == baseline
-                else _format(stat, record[f"delta_{stat}"], True)
+                else delta_cell(stat, record[f"delta_{stat}"], record.get(f"ci_{stat}"))
             )
         rows.append(cells)
-    return Display(f"Ablations against {baseline!r} (means over matched runs)", headers, rows)
+    title = f"Ablations against {baseline!r} (means over matched runs{_interval_title(frame, settings)})"
+    return Display(title, headers, rows)
+
+
+def grid_table(
+    table: pd.DataFrame,
+    grid_keys: list[str],
+    metric: str,
+    baseline: str,
+    top: int,
+    returns: dict[str, pd.DataFrame],
+    settings: StatsSection | None = None,
+) -> pd.DataFrame:
+    """
+    Return the best grid points of each base (baseline ablation) against the best one.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The sweep's rows.
+    grid_keys : list[str]
+        The grid's dotted keys (none: an empty table).
+    metric : str
+        Ranks the grid points by their mean over periods and seeds.
+    baseline : str
+        The ablation whose grid is compared.
+    top : int
+        How many points per base (the best included).
+    returns : dict[str, pd.DataFrame]
+        Return series by run id.
+    settings : StatsSection, optional
+        The bootstrap's settings.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``base``, ``point`` (``key=value`` text), ``runs``, ``metric`` (its mean), ``best`` (this
+        is the reference), ``delta_<stat>`` and ``ci_<stat>``: point − best over matched
+        periods and seeds.
+
+    """
+    done = table[(table["status"] == OK) & (table["ablation"] == baseline)]
+    if not grid_keys or done.empty or metric not in done.columns:
+        return pd.DataFrame()
+    settings = settings or StatsSection()
+    ppy = periods_per_year(done)
+    sufficient = _sufficient(done)
+    done = done.assign(
+        _m=pd.to_numeric(done[metric], errors="coerce"),
+        _point=done[grid_keys]
+        .astype(str)
+        .agg(
+            lambda v: ", ".join(
+                f"{k.rsplit('.', 1)[-1]}={x}" for k, x in zip(grid_keys, v, strict=True)
+            ),
+            axis=1,
+        ),
+        _context=done[["period", "seed"]].astype(str).agg("|".join, axis=1),
+    )
+    rows = []
+    for base, group in done.groupby("base", sort=False):
+        scores = group.groupby("_point", sort=False)["_m"].mean()
+        if len(scores) < 2:
+            continue
+        ranked = scores.sort_values(ascending=metric in LOWER_IS_BETTER, na_position="last")
+        best = ranked.index[0]
+        reference = group[group["_point"] == best].set_index("_context")
+        for point in ranked.index[:top]:
+            mine = group[(group["_point"] == point) & group["_context"].isin(reference.index)]
+            row = {"base": base, "point": point, "runs": int((group["_point"] == point).sum())}
+            row["metric"] = float(ranked[point])
+            row["best"] = point == best
+            diff = _numeric(mine, list(COMPARED)) - _numeric(
+                reference.loc[mine["_context"]], list(COMPARED)
+            )
+            for i, stat in enumerate(COMPARED):
+                row[f"delta_{stat}"] = _nanmean(diff[:, i])
+            pairs = list(
+                zip(reference.loc[mine["_context"], "run_id"], mine["run_id"], strict=True)
+            )
+            found = (
+                paired_deltas(pairs, returns, sufficient, settings, ppy)
+                if ppy is not None and point != best
+                else dict.fromkeys(BOOTSTRAPPED)
+            )
+            for stat in BOOTSTRAPPED:
+                row[f"ci_{stat}"] = found[stat]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def grid_display(
+    frame: pd.DataFrame, metric: str, baseline: str, settings: StatsSection | None = None
+) -> Display:
+    """Return the grid table for display."""
+    stats = [s for s in COMPARED if s != "trades"]
+    headers = ["base", "grid point", "runs", _label(metric), *(f"Δ {_label(s)}" for s in stats)]
+    rows = []
+    for record in frame.to_dict("records"):
+        cells = [record["base"], record["point"] + (" (best)" if record["best"] else "")]
+        cells += [str(record["runs"]), _format(metric, record["metric"])]
+        for stat in stats:
+            cells.append(
+                ""
+                if record["best"]
+                else delta_cell(stat, record[f"delta_{stat}"], record.get(f"ci_{stat}"))
+            )
+        rows.append(cells)
+    title = (
+        f"Grid points ({baseline!r}) against the best by {metric}"
+        f" (means over matched periods and seeds{_interval_title(frame, settings)})"
+    )
+    return Display(title, headers, rows)
+
+
+def selection_display(found: Selection, confidence: float = 0.95) -> Display:
+    """
+    Return the selection-bias verdict: deflated Sharpe ratio of the best trial and PBO.
+
+    Parameters
+    ----------
+    found : Selection
+        ``backtest.sweep.inference.selection``.
+    confidence : float, default 0.95
+        The level the DSR is read against.
+
+    Returns
+    -------
+    Display
+
+    """
+    rows = []
+    dsr = found.deflated
+    if dsr is not None:
+        root = np.sqrt(found.ppy)
+        rows.append(["best trial", found.best or "", f"{dsr.n_trials} trials compared"])
+        rows.append(
+            [
+                "Sharpe of the best (annualised)",
+                f"{dsr.sharpe * root:.2f}",
+                f"{dsr.n_returns} returns, skew {dsr.skew:.2f}, kurtosis {dsr.kurtosis:.2f}",
+            ]
+        )
+        rows.append(
+            [
+                "expected best of unskilled trials",
+                f"{dsr.expected_max * root:.2f}",
+                f"from the trials' Sharpe variance {dsr.variance * found.ppy:.3g} (annualised)",
+            ]
+        )
+        verdict = (
+            f"{INSUFFICIENT} sample"
+            if not found.sufficient
+            else (
+                f"significant at {confidence:.0%}"
+                if dsr.dsr >= confidence
+                else f"not significant at {confidence:.0%}"
+            )
+        )
+        rows.append(["deflated Sharpe ratio", f"{dsr.dsr:.3f}", verdict])
+    pbo = found.overfitting
+    if pbo is not None:
+        reading = "overfit more likely than not" if pbo.pbo > 0.5 else "in-sample winners hold up"
+        rows.append(
+            [
+                "probability of backtest overfitting",
+                f"{pbo.pbo:.3f}",
+                f"CSCV over {pbo.n_splits} splits of {pbo.n_blocks} blocks ({found.pbo_note}); {reading}",
+            ]
+        )
+    else:
+        rows.append(["probability of backtest overfitting", "–", found.pbo_note])
+    return Display(
+        "Selection bias (Bailey & López de Prado 2014; Bailey, Borwein, López de Prado & Zhu 2017)",
+        ["measure", "value", "reading"],
+        rows,
+        left=1,
+    )
 
 
 def top_display(frame: pd.DataFrame, metric: str) -> Display:
@@ -233,10 +503,24 @@ def summary_displays(spec: SweepSpec, table: pd.DataFrame, runs: list[SweepRun])
     if table.empty:
         return []
     displays = []
+    grid_keys = list(runs[0].grid) if runs else []
+    settings = runs[0].config.stats if runs else StatsSection()
+    done = table[table["status"] == OK]
+    returns = load_returns(results_root(spec), done["run_id"].tolist())
     if len(spec.ablation_sets()) > 1:
-        frame = ablation_table(table, spec.sweep.baseline, list(runs[0].grid))
-        displays.append(ablation_display(frame, spec.sweep.baseline))
+        frame = ablation_table(table, spec.sweep.baseline, grid_keys, returns, settings)
+        displays.append(ablation_display(frame, spec.sweep.baseline, settings))
     metric = spec.sweep.metric
+    grid = grid_table(
+        table, grid_keys, metric, spec.sweep.baseline, spec.sweep.top, returns, settings
+    )
+    if not grid.empty:
+        displays.append(grid_display(grid, metric, spec.sweep.baseline, settings))
+    found = (
+        selection(done, grid_keys, spec.windows(), returns, settings) if not done.empty else None
+    )
+    if found is not None:
+        displays.append(selection_display(found, settings.confidence))
     try:
         displays.append(top_display(top_runs(table, metric, spec.sweep.top), metric))
     except ValueError as e:

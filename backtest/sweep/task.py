@@ -5,8 +5,10 @@ One sweep run as a task: plain data in, plain data out.
 or the calling process): it validates the config again where it runs (so a strategy that does not
 import there fails that run, not the sweep), points it at a local catalog (syncing a remote
 catalog's slice), runs the backtest with Nautilus logging bypassed (logging is process-global),
-and returns the run's statistics. Any exception becomes a ``failed`` result carrying the error and
-its traceback text: a run is never lost.
+and returns the run's statistics (flat: ``backtest.stats.flat_stats``) with its return series at the
+``[stats]`` frequency under ``RETURNS_KEY`` (the store keeps it beside the table, for the summary's
+paired bootstrap and selection statistics). Any exception becomes a ``failed`` result carrying the
+error and its traceback text: a run is never lost.
 
 """
 
@@ -25,10 +27,14 @@ from typing import Any
 from backtest.config import parse_config
 from backtest.node import run_backtest
 from backtest.results import RunOutcome
+from backtest.stats import equity_returns
+from backtest.stats import flat_stats
 from backtest.sweep.sync import localize
 
 OK = "ok"
 FAILED = "failed"
+# Not a column: the run's returns (a ``ts``, ``ret`` table) on their way to the store.
+RETURNS_KEY = "_returns"
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,8 @@ class TaskResult:
         The task's run id.
     columns : dict[str, Any]
         ``status``, ``error``, ``traceback``, ``task_secs``, ``worker``, ``worker_peak_rss_mb``,
-        ``finished_at`` and, for a run that completed, every statistic of ``stats.json``.
+        ``finished_at`` and, for a run that completed, every statistic of ``stats.json`` (nested
+        blocks as dotted keys) and its returns under ``RETURNS_KEY``.
     outcome : RunOutcome | None
         The run, when the task asked for it and the run completed.
 
@@ -134,7 +141,15 @@ def execute(task: RunTask) -> TaskResult:
             traceback.format_exc(),
             time.perf_counter() - t0,
         )
-    columns = _columns(OK, time.perf_counter() - t0, **outcome.stats)
+    columns = _columns(OK, time.perf_counter() - t0, **flat_stats(outcome.stats))
+    # The run's own settings: RunOutcome makes its statistics follow them too.
+    columns[RETURNS_KEY] = equity_returns(
+        outcome.equity,
+        float(config.venue.starting_balance),
+        config.period.start_ns,
+        config.period.end_ns,
+        config.stats,
+    ).frame()
     if not task.keep_outcome:
         return TaskResult(task.run_id, columns)
     # Named after the config as written (a remote catalog's URL, not the local cache).

@@ -9,13 +9,13 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from backtest.statistics.sample import interval_returns
 from backtest.stats import DAY_NS
 from backtest.stats import cagr
 from backtest.stats import exposure_fraction
 from backtest.stats import max_drawdown
 from backtest.stats import sharpe_ratio
 from backtest.stats import sortino_ratio
-from backtest.statistics.sample import interval_returns
 
 T0 = pd.Timestamp("2024-01-01", tz="UTC").value
 

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from arch.bootstrap import optimal_block_length
 
-from backtest.stats import sharpe_ratio
 from backtest.statistics.bootstrap import block_length
 from backtest.statistics.bootstrap import max_drawdown_rows
 from backtest.statistics.bootstrap import paired_intervals
@@ -14,6 +13,7 @@ from backtest.statistics.bootstrap import run_intervals
 from backtest.statistics.bootstrap import sharpe_rows
 from backtest.statistics.bootstrap import stationary_indices
 from backtest.statistics.bootstrap import total_return_rows
+from backtest.stats import sharpe_ratio
 from tests.backtest.test_stats import brute_force_max_drawdown
 
 PPY = 8760.0

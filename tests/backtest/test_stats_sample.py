@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from backtest.config import ConfigError
 from backtest.config import StatsSection
 from backtest.config import parse_config
-from backtest.stats import compute_stats
-from backtest.stats import flat_stats
+from backtest.results import RunOutcome
 from backtest.statistics.sample import frequency_label
 from backtest.statistics.sample import interval_returns
+from backtest.stats import compute_stats
+from backtest.stats import flat_stats
 from tests.backtest.test_config import GOOD
 
 T0 = pd.Timestamp("2024-01-01", tz="UTC").value
@@ -208,3 +209,32 @@ def test_the_stats_section_takes_part_in_the_config_hash():
     # Act, Assert
     assert base.config_hash() != stricter.config_hash()
     assert base.resolved()["stats"]["return_interval_secs"] == 3_600
+
+
+def test_a_run_outcome_follows_the_stats_settings_of_its_config():
+    # Arrange: statistics computed with the defaults, a config asking for a 1-day minimum
+    equity = curve(72)
+    stats = stats_of(equity, 72)
+    empty = pd.DataFrame()
+
+    # Act
+    outcome = RunOutcome(
+        run_id="r-0",
+        config={"stats": StatsSection(min_days=1.0).model_dump()},
+        start_ns=T0,
+        end_ns=T0 + 72 * HOUR - 1,
+        currency="USDT",
+        stats=stats,
+        fills=empty,
+        positions=empty,
+        equity=equity,
+        funding=empty,
+        account=empty,
+        series=pd.DataFrame(columns=["ts", "name", "value"]),
+    )
+
+    # Assert
+    assert stats["sharpe"] == "insufficient"
+    assert outcome.stats["sharpe"] == stats_of(equity, 72, min_days=1.0)["sharpe"]
+    assert outcome.stats["sample"]["min_days"] == 1.0
+    assert outcome.stats["trades"] == stats["trades"]
