@@ -45,6 +45,8 @@ SHORT = {"total_return": "return", "sharpe": "Sharpe", "max_drawdown": "max DD",
 LOWER_IS_BETTER = frozenset({"max_drawdown", "fees_paid", "funding_paid", "turnover"})
 _SHOWN = {key: (label, spec) for key, label, spec in STATS_SHOWN}
 SIGNIFICANT = " *"  # ends a difference whose interval excludes zero
+# Statistics a run reports as "insufficient" when its sample is too short to annualise.
+ANNUALISED = frozenset({"sharpe", "sortino", "calmar", "cagr"})
 
 
 @dataclass
@@ -71,12 +73,24 @@ class Display:
     left: int = 2
 
 
+def _shown(stat: str, value: object, short: bool) -> str:
+    # A missing annualised ratio of a run too short to annualise says why it is missing.
+    text = _format(stat, value)
+    return INSUFFICIENT if short and stat in ANNUALISED and text == "–" else text
+
+
+def _is_short(flag: object) -> bool:
+    return isinstance(flag, bool | np.bool_) and not flag
+
+
 def _label(stat: str) -> str:
     return SHORT.get(stat, stat)
 
 
 def _format(stat: str, value: object, delta: bool = False) -> str:
     spec = _SHOWN.get(stat, ("", "{:.4g}"))[1]
+    if value is None:
+        return format_stat(None, spec)
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -102,7 +116,10 @@ def _numeric(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
 def _sufficient(table: pd.DataFrame) -> dict[str, bool]:
     if SUFFICIENT not in table.columns:
         return {}
-    return {r: v is True or v == 1 for r, v in zip(table["run_id"], table[SUFFICIENT], strict=True)}
+    return {
+        r: bool(v) if isinstance(v, bool | np.bool_) else False
+        for r, v in zip(table["run_id"], table[SUFFICIENT], strict=True)
+    }
 
 
 def ablation_table(
@@ -163,6 +180,9 @@ def ablation_table(
             "failed": int((group["status"] == FAILED).sum()),
         }
         means = _numeric(completed, list(COMPARED))
+        row["short"] = bool(len(completed)) and not any(
+            sufficient.get(r, True) for r in completed["run_id"]
+        )
         for i, stat in enumerate(COMPARED):
             row[stat] = _nanmean(means[:, i])
             row[f"delta_{stat}"] = _nanmean(diff[:, i])
@@ -256,7 +276,7 @@ def ablation_display(
     for record in frame.to_dict("records"):
         cells = [record["base"], record["ablation"], str(record["runs"]), str(record["failed"])]
         for stat in COMPARED:
-            cells.append(_format(stat, record[stat]))
+            cells.append(_shown(stat, record[stat], record.get("short", False)))
             cells.append(
                 ""
                 if record["ablation"] == baseline
@@ -448,7 +468,12 @@ def top_display(frame: pd.DataFrame, metric: str) -> Display:
     stats = [metric, *(s for s in COMPARED if s != metric)]
     order = "lowest" if metric in LOWER_IS_BETTER else "highest"
     rows = [
-        [str(i), record["label"], record["run_id"], *(_format(s, record.get(s)) for s in stats)]
+        [
+            str(i),
+            record["label"],
+            record["run_id"],
+            *(_shown(s, record.get(s), _is_short(record.get(SUFFICIENT))) for s in stats),
+        ]
         for i, record in enumerate(frame.to_dict("records"), start=1)
     ]
     headers = ["#", "run", "run id", *(_label(s) for s in stats)]

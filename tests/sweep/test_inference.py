@@ -27,6 +27,8 @@ from backtest.sweep.summary import ablation_display
 from backtest.sweep.summary import ablation_table
 from backtest.sweep.summary import grid_display
 from backtest.sweep.summary import grid_table
+from backtest.sweep.summary import top_display
+from backtest.sweep.summary import top_runs
 from backtest.sweep.task import RETURNS_KEY
 from tests.sweep.conftest import write_spec
 
@@ -131,7 +133,7 @@ def test_the_ablation_display_shows_each_delta_with_its_interval_and_marks_signi
 def test_a_sharpe_delta_of_runs_too_short_to_annualise_is_insufficient(ablated):
     # Arrange
     table, returns = ablated
-    table = table.assign(**{"sample.sufficient": False})
+    table = table.assign(**{"sample.sufficient": False, "sharpe": None})
 
     # Act
     frame = ablation_table(table, "baseline", [GRID], returns, SETTINGS)
@@ -141,7 +143,10 @@ def test_a_sharpe_delta_of_runs_too_short_to_annualise_is_insufficient(ablated):
     assert frame.set_index("ablation").loc["edge", "ci_sharpe"] == "insufficient"
     assert isinstance(frame.set_index("ablation").loc["edge", "ci_total_return"], Interval)
     cells = {r[1]: dict(zip(display.headers, r, strict=True)) for r in display.rows}
-    assert cells["edge"]["Δ Sharpe"].endswith("(insufficient for an interval)")
+    assert cells["edge"]["Δ Sharpe"] == "insufficient"
+    assert cells["edge"]["Sharpe"] == cells["baseline"]["Sharpe"] == "insufficient"
+    top = top_display(top_runs(table, "total_return", 2), "total_return")
+    assert {r[top.headers.index("Sharpe")] for r in top.rows} == {"insufficient"}
 
 
 def test_grid_points_are_compared_with_the_best_point_on_the_same_periods():
