@@ -50,6 +50,7 @@ from etl.synth.reference import reference_klines
 from etl.synth.reference import second_marks
 from etl.synth.report import SynthReport
 from etl.synth.report import timed
+from etl.synth.rowtext import CsvRows
 from etl.synth.seeding import Stream
 from etl.synth.seeding import rng
 from etl.synth.spot import SpotDay
@@ -86,7 +87,7 @@ def _emit_parts(
     key: str,
     family: Family,
     where: tuple[str, str, str, dt.date],
-    make: Callable[..., list[pa.StringArray]],
+    make: Callable[..., list[pa.StringArray] | CsvRows],
     parts: Iterator[object],
     *args: object,
 ) -> None:
@@ -129,9 +130,9 @@ def _write_perp_day(
     opens = day_ms + np.arange(DAY_MINUTES, dtype=np.int64) * MINUTE_MS
     agg_dp = spec.agg_price_decimals
     trades = trade_parts(perp.trades, ROWS_PER_PART)
-    _emit_parts(writer, AGG_TRADES.name, AGG_TRADES, where, render.futures_agg_trades, trades, pp, agg_dp, qd)
+    _emit_parts(writer, AGG_TRADES.name, AGG_TRADES, where, render.futures_agg_trades_rows, trades, pp, agg_dp, qd)
     quotes = quote_parts(perp.quotes, ROWS_PER_PART)
-    _emit_parts(writer, BOOK_TICKER.name, BOOK_TICKER, where, render.book_ticker, quotes, pp, qd)
+    _emit_parts(writer, BOOK_TICKER.name, BOOK_TICKER, where, render.book_ticker_rows, quotes, pp, qd)
     _emit(writer, KLINES_1M.name, KLINES_1M, where, render.klines, bars, opens, MINUTE_MS, pp, qd, pp, qd, pp + qd)
     ratios = [rows.count_toptrader, rows.sum_toptrader, rows.count_long_short, rows.taker_ratio]
     oi = (rows.open_interest, qd, rows.open_interest_value, VALUE_DECIMALS)

@@ -22,6 +22,11 @@ import pyarrow.compute as pc
 from etl.synth.klines import Klines
 from etl.synth.perp import Quotes
 from etl.synth.perp import Trades
+from etl.synth.rowtext import CsvRows
+from etl.synth.rowtext import csv_rows
+from etl.synth.rowtext import fixed
+from etl.synth.rowtext import flag
+from etl.synth.rowtext import integer
 from etl.synth.textfmt import bool_text
 from etl.synth.textfmt import const_text
 from etl.synth.textfmt import fixed_text
@@ -52,6 +57,21 @@ def futures_agg_trades(trades: Trades, price_decimals: int, print_decimals: int,
     ]
 
 
+def futures_agg_trades_rows(trades: Trades, price_decimals: int, print_decimals: int, qty_decimals: int) -> CsvRows:
+    """Return the lines of a futures aggTrades file (the text of `futures_agg_trades`, faster)."""
+    return csv_rows(
+        [
+            integer(trades.ids.agg_id),
+            fixed(rescale(trades.price, price_decimals, print_decimals), print_decimals),
+            fixed(trades.qty, qty_decimals),
+            integer(trades.ids.first_id),
+            integer(trades.ids.last_id),
+            integer(trades.time),
+            flag(trades.buyer_maker, "true", "false"),
+        ]
+    )
+
+
 def spot_agg_trades(trades: Trades, price_decimals: int, qty_decimals: int) -> list[pa.StringArray]:
     """Return the columns of a spot aggTrades file (8 columns, ``True``/``False``)."""
     return [
@@ -77,6 +97,21 @@ def book_ticker(quotes: Quotes, price_decimals: int, qty_decimals: int) -> list[
         int_text(quotes.transaction_ms),
         int_text(quotes.event_ms),
     ]
+
+
+def book_ticker_rows(quotes: Quotes, price_decimals: int, qty_decimals: int) -> CsvRows:
+    """Return the lines of a bookTicker file (the text of `book_ticker`, faster)."""
+    return csv_rows(
+        [
+            integer(quotes.update_id),
+            fixed(rescale(quotes.bid, price_decimals, BOOK_DECIMALS), BOOK_DECIMALS),
+            fixed(rescale(quotes.bid_qty, qty_decimals, BOOK_DECIMALS), BOOK_DECIMALS),
+            fixed(rescale(quotes.ask, price_decimals, BOOK_DECIMALS), BOOK_DECIMALS),
+            fixed(rescale(quotes.ask_qty, qty_decimals, BOOK_DECIMALS), BOOK_DECIMALS),
+            integer(quotes.transaction_ms),
+            integer(quotes.event_ms),
+        ]
+    )
 
 
 def klines(

@@ -29,6 +29,7 @@ from typing import BinaryIO
 import pyarrow as pa
 
 from etl.archive import checksum_line
+from etl.synth.rowtext import CsvRows
 from etl.synth.textfmt import csv_chunks
 
 # Binance publishes a day's files some hours after the day ends; any fixed offset will do, it
@@ -224,14 +225,18 @@ class ArchiveWriter:
         future.add_done_callback(lambda _: self._slots.release())
         self._pending.append(future)
 
-    def _write_part(self, file: _OpenFile, make: Callable[..., list[pa.StringArray]], args: tuple[object, ...]) -> None:
+    def _write_part(self, file: _OpenFile, make: Callable[..., list[pa.StringArray] | CsvRows], args: tuple[object, ...]) -> None:
         # Thread CPU time, not wall time: on a shared machine it measures our work, not the load.
         t0 = time.thread_time()
-        columns = make(*args)
-        chunks = csv_chunks(columns, file.header if file.handle is None else None)
+        text = make(*args)
+        header = file.header if file.handle is None else None
+        if isinstance(text, CsvRows):
+            chunks, rows = [*csv_chunks([pa.array([], pa.string())], header), text.data], text.rows
+        else:
+            chunks, rows = csv_chunks(text, header), len(text[0])
         t1 = time.thread_time()
         self._append(file, chunks)
-        file.rows += len(columns[0])
+        file.rows += rows
         file.format_seconds += t1 - t0
         file.write_seconds += time.thread_time() - t1
 
@@ -298,8 +303,8 @@ class FileParts:
         self._writer = writer
         self._file = file
 
-    def write(self, make: Callable[..., list[pa.StringArray]], *args: object) -> None:
-        """Queue the next rows: text columns ``make(*args)`` (arrays are not copied)."""
+    def write(self, make: Callable[..., list[pa.StringArray] | CsvRows], *args: object) -> None:
+        """Queue the next rows: text columns or lines ``make(*args)`` (arrays are not copied)."""
         self._writer._queue(self._writer._write_part, self._file, make, args)
 
     def close(self) -> None:

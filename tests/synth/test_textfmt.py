@@ -8,6 +8,10 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from etl.synth.rowtext import csv_rows
+from etl.synth.rowtext import fixed
+from etl.synth.rowtext import flag
+from etl.synth.rowtext import integer
 from etl.synth.textfmt import bool_text
 from etl.synth.textfmt import csv_chunks
 from etl.synth.textfmt import fixed_text
@@ -80,3 +84,32 @@ def test_csv_chunks_join_fields_and_rows_without_quotes() -> None:
     # Assert
     assert with_header == b"id,flag\n1,true\n22,false\n"
     assert chunked == b"1,true\n22,false\n"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(-(10**15), 10**15), st.integers(0, 10**12), st.booleans()), min_size=0, max_size=40
+    ),
+    decimals=st.integers(0, 8),
+    extra=st.integers(0, 8),
+)
+def test_compiled_rows_equal_the_arrow_columns_joined(rows: list[tuple[int, int, bool]], decimals: int, extra: int) -> None:
+    # Arrange
+    signed = np.array([r[0] for r in rows], dtype=np.int64)
+    plain = np.array([r[1] for r in rows], dtype=np.int64)
+    mask = np.array([r[2] for r in rows], dtype=bool)
+    width = decimals + extra
+
+    # Act
+    lines = csv_rows([fixed(signed, decimals, width), integer(plain), flag(mask, "true", "false"), fixed(plain, decimals)])
+    joined = b"".join(
+        bytes(c)
+        for c in csv_chunks(
+            [fixed_text(signed, decimals, width), int_text(plain), bool_text(mask, "true", "false"), fixed_text(plain, decimals)],
+            None,
+        )
+    )
+
+    # Assert
+    assert bytes(lines.data) == joined and lines.rows == len(rows)
