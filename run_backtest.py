@@ -5,6 +5,10 @@
 [--ray-address ADDRESS]``: run a parameter or ablation sweep (see ``backtest.sweep``), resumable,
 into ``<output dir>/<sweep name>/`` (``runs.parquet``, ``summary.html``).
 
+``python run_backtest.py --prepare (CONFIG | --sweep SPEC)``: build the derived data (precomputed
+features, conflated quotes) that the features-fidelity runs of a config or a whole sweep read, and
+nothing else, so that a cluster prepares once; what is current is not rebuilt.
+
 Prints a progress line while it runs and a one-screen summary at the end. A bad configuration or a
 catalog that lacks requested data is reported in a few lines naming the key, without a traceback
 (exit code 2 and 3). A sweep in which some runs failed exits with 1 (the failures are in the
@@ -21,7 +25,9 @@ from rich.console import Console
 
 from backtest.config import ConfigError
 from backtest.config import load_config
+from backtest.fidelity.features import FidelityError
 from backtest.node import DataError
+from backtest.node import check_catalog
 from backtest.node import run_backtest
 from backtest.report import write_report
 from backtest.results import write_results
@@ -42,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--output-dir", type=Path, help="override [output] dir")
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
     parser.add_argument("--no-progress", action="store_true", help="no progress display")
+    parser.add_argument(
+        "--prepare",
+        action="store_true",
+        help="only build the derived data the features-fidelity runs need (config or --sweep)",
+    )
     sweep = parser.add_argument_group("sweeps")
     sweep.add_argument("--sweep", type=Path, metavar="SPEC", help="run the sweep spec (TOML)")
     sweep.add_argument("--workers", type=int, help="worker processes (default: the CPUs here)")
@@ -97,13 +108,52 @@ def _run_sweep(args: argparse.Namespace, err: Console) -> int:
     return EXIT_RUNS_FAILED if outcome.failed else 0
 
 
+def _prepare(args: argparse.Namespace, err: Console) -> int:
+    from backtest.fidelity.prepare import prepare
+    from backtest.sweep.expand import expand
+    from backtest.sweep.spec import load_spec
+
+    try:
+        if args.sweep is not None:
+            configs = {r.run_id: r.config for r in expand(load_spec(args.sweep), args.sweep.parent, str(args.sweep))}
+        else:
+            config = load_config(args.config)
+            configs = {config.config_hash(): config}
+        wanted = [c for c in configs.values() if c.data.fidelity == "features"]
+        if not wanted:
+            err.print("nothing to prepare: no run uses data.fidelity = 'features'", highlight=False)
+            return 0
+        built = quotes = 0
+        for config in wanted:
+            check_catalog(config)
+            prepared = prepare(config, progress=not args.no_progress)
+            built += prepared.feature_days_built
+            quotes += prepared.quote_days_built
+    except ConfigError as e:
+        _print_config_error(err, e)
+        return EXIT_CONFIG
+    except (DataError, FidelityError) as e:
+        err.print(f"[bold red]data error[/]: {e}", highlight=False)
+        return EXIT_DATA
+    err.print(
+        f"prepared {len(wanted)} run config(s): {built} feature day(s) and {quotes} conflated "
+        "quote day(s) built, the rest current",
+        highlight=False,
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run the backtest (or the sweep) and write its results."""
     parser = _parser()
     args = parser.parse_args(argv)
     if (args.config is None) == (args.sweep is None):
         parser.error("give either a run configuration or --sweep SPEC")
+    if args.sweep is not None and args.output_dir is not None:
+        parser.error("--output-dir is for single runs; a sweep writes to its [sweep] output_dir")
     err = Console(stderr=True, soft_wrap=True)
+    if args.prepare:
+        return _prepare(args, err)
     if args.sweep is not None:
         return _run_sweep(args, err)
     try:
@@ -112,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         _print_config_error(err, e)
         return EXIT_CONFIG
-    except DataError as e:
+    except (DataError, FidelityError) as e:
         err.print(f"[bold red]data error[/] in {args.config}: {e}", highlight=False)
         return EXIT_DATA
     folder = write_results(outcome, args.output_dir or config.output.dir)

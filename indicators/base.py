@@ -93,6 +93,9 @@ class KernelIndicator(Indicator):
     feed: str | None = None
     #: The columns of that stream ``_advance`` takes, in order (see ``advance``).
     feed_columns: tuple[str, ...] = ()
+    #: Initialized exactly when the value is not NaN, so precomputed values carry readiness
+    #: (``indicators.precomputed``); False where a value can be NaN once initialized.
+    nan_until_ready: bool = True
 
     def __init__(
         self, params: list, state: np.ndarray, step: Any = None, example_args: tuple = ()

@@ -452,6 +452,7 @@ class KyleLambda(PriceTradeIndicator):
 
     __slots__ = ()
     _batch_kernel = staticmethod(kyle_batch)
+    nan_until_ready = False  # a window without price variation gives NaN once initialized
 
     def __init__(self, window: int = 100, bar_ns: int = 0) -> None:
         super().__init__([window, bar_ns], kyle_state(window, bar_ns))

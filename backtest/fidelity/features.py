@@ -114,6 +114,11 @@ def feature_sets(strategy_cls: type, strategy_config: object) -> list[FeatureSet
                     f"{strategy_cls.__name__}.precomputed_indicators: {name} = {indicator!r} is not "
                     "fed by quotes or trades (no block update); keep it live in the strategy"
                 )
+            if not indicator.nan_until_ready:
+                raise FidelityError(
+                    f"{strategy_cls.__name__}.precomputed_indicators: {name} = {indicator!r} can be "
+                    "NaN once initialized, so its readiness cannot travel as a value; keep it live"
+                )
 
         def build(instrument_id=instrument_id) -> dict[str, Indicator]:
             return declare(strategy_config)[instrument_id]

@@ -192,6 +192,9 @@ def expand(spec: SweepSpec, root: Path, source: str = "<spec>") -> list[SweepRun
     """
     bases = load_bases(spec, root, source)
     common = flatten(spec.overrides)
+    if spec.sweep.fidelity is not None:
+        # The sweep's fidelity wins over each base's own.
+        common[("data", "fidelity")] = spec.sweep.fidelity
     windows: list[Window | None] = list(spec.windows()) or [None]
     seeds = spec.sweep.seeds or [None]
     axes = spec.grid_axes()

@@ -35,6 +35,8 @@ from backtest.report import write_report
 from backtest.results import write_results
 from backtest.sweep.backends import LocalBackend
 from backtest.sweep.backends import RayBackend
+from backtest.sweep.confirm import confirmation_display
+from backtest.sweep.confirm import confirmation_runs
 from backtest.sweep.expand import IDENTITY
 from backtest.sweep.expand import SweepRun
 from backtest.sweep.expand import expand
@@ -247,8 +249,23 @@ def run_sweep(
             highlight=False,
         )
         executed = _execute(store, backend, tasks, by_id, console, progress)
+        confirmed = confirmation_runs(spec, runs, _current(store, runs))
+        if confirmed:
+            for run in confirmed:
+                by_id.setdefault(run.run_id, []).append(run)
+            finished = store.finished()
+            tasks = make_tasks(spec, confirmed, skip=set(finished))
+            console.print(
+                f"confirming the top {len(confirmed)} by {spec.sweep.metric} in tick fidelity: "
+                f"{len(tasks)} to run",
+                highlight=False,
+            )
+            executed += _execute(store, backend, tasks, by_id, console, progress)
     table = _current(store, runs)
     displays = summary_displays(spec, table, runs)
+    confirmation = confirmation_display(spec, _current(store, runs + confirmed), confirmed)
+    if confirmation is not None:
+        displays.append(confirmation)
     grid_keys = list(runs[0].grid) if runs else []
     figures = heatmaps(table, grid_keys, spec.sweep.metric) if not table.empty else []
     page = render_summary(spec.sweep.name, overview(table), displays, figures)

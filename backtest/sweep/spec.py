@@ -40,6 +40,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 from typing import Any
+from typing import Literal
 
 from pydantic import Field
 from pydantic import StringConstraints
@@ -90,6 +91,17 @@ class SweepSection(_Section):
     write_runs: bool = False
     run_reports: bool = False
     cache_dir: str | None = None
+    fidelity: Literal["tick", "features"] | None = None
+    confirm_top: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _confirm_needs_features(self) -> "SweepSection":
+        if self.confirm_top and self.fidelity != "features":
+            raise ValueError(
+                f"sweep.confirm_top = {self.confirm_top}: confirms a features-fidelity screen in "
+                "tick fidelity, so it needs sweep.fidelity = 'features'"
+            )
+        return self
 
 
 class Window(PeriodSection):

@@ -233,18 +233,21 @@ class ToxVolFeatures:
             indicator.reset()
 
 
-def tick_indicators(config: ToxVolConfig) -> dict[str, Indicator]:
+def tick_indicators(config: ToxVolConfig, every: bool = False) -> dict[str, Indicator]:
     """
     Return the quote- and trade-fed indicators a configuration reads, by name.
 
-    The ablation switches leave out what they turn off. These are what the features fidelity
-    precomputes (``ToxicityConditionedVolatility.precomputed_indicators``); the bar-fed
-    indicators and the crowding index stay live in both fidelities, their inputs being streamed.
+    These are what the features fidelity precomputes
+    (``ToxicityConditionedVolatility.precomputed_indicators``); the bar-fed indicators and the
+    crowding index stay live in both fidelities, their inputs being streamed.
 
     Parameters
     ----------
     config : ToxVolConfig
         The strategy configuration.
+    every : bool, default False
+        Include the components the ablation switches turn off (``use_obi``, ``use_svi``,
+        ``use_ofi``): one precomputed set then serves every ablation of a sweep.
 
     Returns
     -------
@@ -252,11 +255,11 @@ def tick_indicators(config: ToxVolConfig) -> dict[str, Indicator]:
 
     """
     indicators: dict[str, Indicator] = {SPREAD: RelativeSpread(), VPIN_NAME: _vpin(config)}
-    if config.use_obi:
+    if every or config.use_obi:
         indicators[OBI] = TopOfBookImbalance()
-    if config.use_svi:
+    if every or config.use_svi:
         indicators[SVI] = SignedVolumeImbalance(window_ns=config.svi_window_ns)
-    if config.use_ofi:
+    if every or config.use_ofi:
         indicators[OFI] = OrderFlowImbalance(window_ns=config.ofi_bars * config.cadence_ns)
     return indicators
 

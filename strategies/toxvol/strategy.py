@@ -121,9 +121,11 @@ class ToxicityConditionedVolatility(Strategy):
         -------
         dict[str, dict[str, Indicator]]
             ``{instrument_id: {name: indicator}}``: the names key the ``IndicatorValues`` rows.
+            Every component is included, whatever the ablation switches: one precomputed set
+            serves all the ablations of a sweep.
 
         """
-        return {config.instrument_id: tick_indicators(config)}
+        return {config.instrument_id: tick_indicators(config, every=True)}
 
     def on_start(self) -> None:
         """Look up the instrument, register the indicators and subscribe to the data."""
