@@ -191,7 +191,9 @@ def _quote_times(
     lag = d.lag[first : first + n]
     after_trade = np.minimum(trade_ms[source] + lag, minute_start + MINUTE_MS - 1) if len(trade_ms) else 0
     anywhere = minute_start + (d.anywhere.random(n) * MINUTE_MS).astype(np.int64)
-    ms = np.sort(np.where(reactive, after_trade, anywhere))
+    # Sorted as ms into the day (int32): the same order, at half the memory traffic of int64.
+    ms = np.sort((np.where(reactive, after_trade, anywhere) - day_ms).astype(np.int32)).astype(np.int64)
+    ms += day_ms
     if first == 0:
         # The day opens with a quote, so every trade of the day has a prevailing row in its own file.
         ms[0] = day_ms

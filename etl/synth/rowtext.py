@@ -66,7 +66,8 @@ class CsvRows:
     rows: int
 
 
-@numba.njit(cache=True)
+# nogil: parts format on two threads at once.
+@numba.njit(cache=True, nogil=True)
 def _write(values, kinds, decimals, widths, words, word_start, word_len, out):  # noqa: ANN001, ANN202
     digits = np.empty(24, dtype=np.uint8)
     ten = np.uint64(10)

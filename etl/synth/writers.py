@@ -39,6 +39,7 @@ _UNIX_FILE_MODE = 0o100644 << 16
 # Queued jobs (file parts); each holds its part's numbers until formatted, so this bounds memory.
 _MAX_PENDING = 6
 _COPY_BYTES = 16 << 20
+_FORMAT_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,26 @@ class _OpenFile:
     rows: int = 0
     format_seconds: float = 0.0
     write_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Text:
+    """One formatted part: its bytes, rows and the CPU seconds formatting took."""
+
+    chunks: Sequence[memoryview | bytes]
+    rows: int
+    seconds: float
+
+
+def _format(make: Callable[..., list[pa.StringArray] | CsvRows], args: tuple[object, ...], header: tuple[str, ...] | None) -> _Text:
+    # Thread CPU time, not wall time: on a shared machine it measures our work, not the load.
+    t0 = time.thread_time()
+    text = make(*args)
+    if isinstance(text, CsvRows):
+        chunks, rows = [*csv_chunks([pa.array([], pa.string())], header), text.data], text.rows
+    else:
+        chunks, rows = csv_chunks(text, header), len(text[0])
+    return _Text(chunks, rows, time.thread_time() - t0)
 
 
 def zip_timestamp(period_end: date) -> tuple[int, int, int, int, int, int]:
@@ -180,6 +201,10 @@ class ArchiveWriter:
         self.level = level
         self.files: list[WrittenFile] = []
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="synth-writer")
+        # Parts are formatted on their own threads (Arrow kernels and the row writer release the
+        # GIL) and appended in order by the writer thread: while the simulation waits for a
+        # day's parts to drain, both cores format.
+        self._formatters = ThreadPoolExecutor(max_workers=_FORMAT_THREADS, thread_name_prefix="synth-format")
         self._pending: list[Future[WrittenFile | None]] = []
         self._slots = threading.BoundedSemaphore(_MAX_PENDING)
 
@@ -219,26 +244,20 @@ class ArchiveWriter:
         """Return a file to queue part by part (arguments as in `submit`); close it to finish it."""
         return FileParts(self, _OpenFile(key, csv_path, header, period_end, self.root / f"{csv_path}.part"))
 
-    def _queue(self, job: Callable[..., object], *args: object) -> None:
-        self._slots.acquire()
+    def _queue(self, job: Callable[..., object], *args: object, slot_taken: bool = False) -> None:
+        if not slot_taken:
+            self._slots.acquire()
         future = self._pool.submit(job, *args)
         future.add_done_callback(lambda _: self._slots.release())
         self._pending.append(future)
 
-    def _write_part(self, file: _OpenFile, make: Callable[..., list[pa.StringArray] | CsvRows], args: tuple[object, ...]) -> None:
-        # Thread CPU time, not wall time: on a shared machine it measures our work, not the load.
+    def _write_part(self, file: _OpenFile, formatted: "Future[_Text]") -> None:
+        text = formatted.result()
         t0 = time.thread_time()
-        text = make(*args)
-        header = file.header if file.handle is None else None
-        if isinstance(text, CsvRows):
-            chunks, rows = [*csv_chunks([pa.array([], pa.string())], header), text.data], text.rows
-        else:
-            chunks, rows = csv_chunks(text, header), len(text[0])
-        t1 = time.thread_time()
-        self._append(file, chunks)
-        file.rows += rows
-        file.format_seconds += t1 - t0
-        file.write_seconds += time.thread_time() - t1
+        self._append(file, text.chunks)
+        file.rows += text.rows
+        file.format_seconds += text.seconds
+        file.write_seconds += time.thread_time() - t0
 
     def _append(self, file: _OpenFile, chunks: Sequence[memoryview | bytes]) -> None:
         if file.handle is None:
@@ -283,6 +302,7 @@ class ArchiveWriter:
             self.wait()
         finally:
             self._pool.shutdown(wait=True)
+            self._formatters.shutdown(wait=True)
 
     def __enter__(self) -> "ArchiveWriter":
         return self
@@ -302,10 +322,15 @@ class FileParts:
     def __init__(self, writer: ArchiveWriter, file: _OpenFile) -> None:
         self._writer = writer
         self._file = file
+        self._header = file.header
 
     def write(self, make: Callable[..., list[pa.StringArray] | CsvRows], *args: object) -> None:
         """Queue the next rows: text columns or lines ``make(*args)`` (arrays are not copied)."""
-        self._writer._queue(self._writer._write_part, self._file, make, args)
+        header, self._header = self._header, None
+        # The slot is taken before formatting starts: queued parts bound the memory.
+        self._writer._slots.acquire()
+        formatted = self._writer._formatters.submit(_format, make, args, header)
+        self._writer._queue(self._writer._write_part, self._file, formatted, slot_taken=True)
 
     def close(self) -> None:
         """Queue the file's completion."""
