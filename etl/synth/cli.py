@@ -5,6 +5,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from etl.synth.config import DEFAULT_BLOCK_EVENTS
 from etl.synth.config import DEFAULT_BLOCKS_PER_DAY
 from etl.synth.config import DEFAULT_QUOTES_PER_DAY
 from etl.synth.config import DEFAULT_SPOT_TRADES_PER_DAY
@@ -34,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sizes.add_argument(
         "--toxic-per-day", type=float, default=DEFAULT_TOXIC_PER_DAY, help="mean spontaneous toxic episodes (default %(default)s)"
     )
+    parser.add_argument(
+        "--block-events",
+        type=int,
+        default=DEFAULT_BLOCK_EVENTS,
+        help="trades and quotes simulated at a time: memory follows it, the files do not (default %(default)s)",
+    )
     parser.add_argument("--zip-level", type=int, default=DEFAULT_ZIP_LEVEL, help="zlib level of ZIP members (default %(default)s)")
     parser.add_argument("--no-ground-truth", action="store_true", help="skip the ground-truth parquet")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -56,6 +63,7 @@ def config_from_args(args: argparse.Namespace) -> SynthConfig:
         toxic_per_day=args.toxic_per_day,
         zip_level=args.zip_level,
         ground_truth=not args.no_ground_truth,
+        block_events=args.block_events,
     )
 
 

@@ -189,3 +189,17 @@ def test_command_line_rejects_a_bad_symbol_with_exit_code_2(tmp_path: Path, caps
     assert code == 2
     assert "BTC-USDT" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+def test_command_line_rejects_an_empty_block_with_exit_code_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Arrange
+    argv = ["synth", "--out", str(tmp_path), "--symbols", "BTCUSDT", "--start", "2024-03-01", "--days", "1"]
+    argv += ["--seed", "1", "--block-events", "0"]
+
+    # Act
+    code = main(argv)
+
+    # Assert
+    assert code == 2
+    assert "block_events" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
