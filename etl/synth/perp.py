@@ -12,6 +12,13 @@ slightly. Every trade prints at the touch of the latest quote row at or before i
 aggressor at the ask, seller at the bid) and never for more than that row shows, except block
 trades, which take a large order resting at the touch (the row shows it). Takers partly chase
 the last three seconds' move, so signed flow and returns correlate as in real data.
+
+A real-volume day (22M events) is simulated in blocks of whole minutes, ``block_events`` events
+at a time, with the numbers a whole-day simulation would give: the day's random stream is read in
+its phase order (``perp_draws``), running sums carry from block to block, interpolation looks back
+across blocks (``lookback``), and a trade may print at a quote row of an earlier block. The trade
+ids, quote update ids and feed times come last in the stream, after every print is known, so they
+are drawn once the blocks are done. Files therefore never depend on the block size.
 """
 
 import datetime as dt
@@ -291,6 +298,7 @@ def _feed_times(rng: np.random.Generator, transaction_ms: np.ndarray, last_feed_
 
 
 def _update_ids(rng: np.random.Generator, n: int, next_update_id: int, p: MarketParams) -> np.ndarray:
+    """Return bookTicker update ids: rising by a geometric-like gap (other symbols' updates)."""
     ids = draws.draw(lambda a, b: 1 + rng.exponential(p.update_id_gap - 0.5, b - a).astype(np.int64), n, np.int64)
     np.cumsum(ids, out=ids)
     ids += next_update_id - 1

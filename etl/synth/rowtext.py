@@ -68,7 +68,16 @@ class CsvRows:
 
 # nogil: parts format on two threads at once.
 @numba.njit(cache=True, nogil=True)
-def _write(values, kinds, decimals, widths, words, word_start, word_len, out):  # noqa: ANN001, ANN202
+def _write(
+    values: np.ndarray,
+    kinds: np.ndarray,
+    decimals: np.ndarray,
+    widths: np.ndarray,
+    words: np.ndarray,
+    word_start: np.ndarray,
+    word_len: np.ndarray,
+    out: np.ndarray,
+) -> int:
     digits = np.empty(24, dtype=np.uint8)
     ten = np.uint64(10)
     n_cols, n = values.shape
