@@ -14,6 +14,8 @@ import numba
 import numpy as np
 
 _INTEGER, _FIXED, _FLAG = 0, 1, 2
+# "00" "01" ... "99": the text of every two-digit group.
+_PAIRS = np.frombuffer("".join(f"{i:02d}" for i in range(100)).encode(), dtype=np.uint8)
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,10 @@ def _write(
     word_start: np.ndarray,
     word_len: np.ndarray,
     out: np.ndarray,
+    pairs: np.ndarray,
 ) -> int:
     digits = np.empty(24, dtype=np.uint8)
-    ten = np.uint64(10)
+    ten, hundred = np.uint64(10), np.uint64(100)
     n_cols, n = values.shape
     pos = 0
     for i in range(n):
@@ -98,17 +101,28 @@ def _write(
                 out[pos] = 45  # -
                 pos += 1
                 v = -v
-            # Unsigned division by 10 compiles to a multiply and a shift.
+            # Digits least significant first, two at a time from a table (unsigned division by a
+            # constant compiles to a multiply and a shift), then zeros up to d + 1 digits: at
+            # least one digit before the point, as fixed_text pads.
             u = np.uint64(v)
             d = decimals[c]
             count = 0
-            # At least one digit before the point (fixed_text's left padding).
-            while True:
-                digits[count] = np.uint8(48 + u % ten)
-                u //= ten
+            while u >= hundred:
+                r = u % hundred
+                u //= hundred
+                digits[count] = pairs[2 * r + 1]
+                digits[count + 1] = pairs[2 * r]
+                count += 2
+            if u >= ten:
+                digits[count] = pairs[2 * u + 1]
+                digits[count + 1] = pairs[2 * u]
+                count += 2
+            else:
+                digits[count] = np.uint8(48 + u)
                 count += 1
-                if u == 0 and count > d:
-                    break
+            while count <= d:
+                digits[count] = 48
+                count += 1
             for j in range(count - 1, d - 1, -1):
                 out[pos] = digits[j]
                 pos += 1
@@ -164,5 +178,5 @@ def csv_rows(columns: list[Column]) -> CsvRows:
     words = np.frombuffer(b"".join(texts) or b"\0", dtype=np.uint8)
     per_row = sum(_max_field_bytes(c) for c in columns) + len(columns)
     out = np.empty(n * per_row, dtype=np.uint8)
-    size = _write(values, kinds, decimals, widths, words, word_start, word_len, out)
+    size = _write(values, kinds, decimals, widths, words, word_start, word_len, out, _PAIRS)
     return CsvRows(memoryview(out)[:size], n)
