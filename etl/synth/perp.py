@@ -28,7 +28,6 @@ from dataclasses import fields
 
 import numpy as np
 
-from etl.synth import draws
 from etl.synth.config import DEFAULT_BLOCK_EVENTS
 from etl.synth.flow import Arrivals
 from etl.synth.flow import TradeIds
@@ -42,8 +41,13 @@ from etl.synth.latent import LatentMarket
 from etl.synth.lookback import Lookback
 from etl.synth.lookback import Sampler
 from etl.synth.params import MarketParams
-from etl.synth.perp_draws import PerpDraws
 from etl.synth.perp_draws import draw_perp_day
+from etl.synth.quotes import TradeIndex
+from etl.synth.quotes import feed_times
+from etl.synth.quotes import merge_events
+from etl.synth.quotes import quote_times
+from etl.synth.quotes import touch as book_touch
+from etl.synth.quotes import update_ids
 from etl.synth.seeding import symbol_key
 from etl.synth.symbols import SymbolSpec
 
@@ -179,91 +183,6 @@ def _block_edges(events_per_minute: np.ndarray, limit: int) -> list[int]:
     return edges
 
 
-def _quote_times(
-    d: PerpDraws, minute: np.ndarray, first: int, trade_ms: np.ndarray, trades: "_TradeIndex", day_ms: int, p: MarketParams
-) -> np.ndarray:
-    """
-    Return one block's sorted quote times: part react a few ms after a trade of their minute.
-
-    `minute` holds the minute of each of the block's quotes; `first` is the day index of its first.
-    The others land anywhere in their minute. Every quote stays in its own minute, so sorting a
-    block of whole minutes sorts the day.
-    """
-    n = len(minute)
-    trades_in = trades.count[minute]
-    reactive = (d.reactive.random(n) < p.reactive_quote_share) & (trades_in > 0)
-    source = trades.first[minute] + (d.source.random(n) * trades_in).astype(np.int64)
-    source = np.minimum(source, max(len(trade_ms) - 1, 0))
-    minute_start = day_ms + minute * MINUTE_MS
-    lag = d.lag[first : first + n]
-    after_trade = np.minimum(trade_ms[source] + lag, minute_start + MINUTE_MS - 1) if len(trade_ms) else 0
-    anywhere = minute_start + (d.anywhere.random(n) * MINUTE_MS).astype(np.int64)
-    # Sorted as ms into the day (int32): the same order, at half the memory traffic of int64.
-    ms = np.sort((np.where(reactive, after_trade, anywhere) - day_ms).astype(np.int32)).astype(np.int64)
-    ms += day_ms
-    if first == 0:
-        # The day opens with a quote, so every trade of the day has a prevailing row in its own file.
-        ms[0] = day_ms
-    return ms
-
-
-@dataclass(frozen=True)
-class _TradeIndex:
-    """Per minute of the day: the index of its first trade and its trade count (plus a sentinel)."""
-
-    first: np.ndarray
-    count: np.ndarray
-
-    @classmethod
-    def of(cls, minute: np.ndarray) -> "_TradeIndex":
-        first = np.searchsorted(minute, np.arange(DAY_MINUTES + 1))
-        return cls(first=first, count=np.diff(first))
-
-
-def _merge(t_ms: np.ndarray, q_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """
-    Merge sorted trade and quote times into one event sequence, quotes first within a ms.
-
-    Returns
-    -------
-    tuple[np.ndarray, np.ndarray, np.ndarray]
-        Event times, and the event index of each trade and of each quote. A trade's prevailing
-        quote is then the last quote row at or before its millisecond, as a reader finds it.
-
-    """
-    t_rank = np.arange(len(t_ms)) + np.searchsorted(q_ms, t_ms, side="right")
-    q_rank = np.arange(len(q_ms)) + np.searchsorted(t_ms, q_ms, side="left")
-    ev_ms = np.empty(len(t_ms) + len(q_ms), dtype=np.int64)
-    ev_ms[t_rank] = t_ms
-    ev_ms[q_rank] = q_ms
-    return ev_ms, t_rank, q_rank
-
-
-def _touch(
-    price: np.ndarray,
-    pressure: np.ndarray,
-    spread: np.ndarray,
-    depth_mult: np.ndarray,
-    noise: tuple[np.ndarray, np.ndarray],
-    spec: SymbolSpec,
-    p: MarketParams,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """
-    Return the touch (bid and ask ticks, their sizes in lots) around efficient prices.
-
-    The spread is one tick plus rare Poisson widenings (`spread`, drawn); the efficient price sits
-    inside it. Sizes are lognormal around the touch depth (`noise`: bid and ask log-size noise),
-    tilted by book pressure and by where the efficient price sits in the spread.
-    """
-    x = price / spec.tick_size
-    bid = np.floor(x - (spread - 1) / 2.0).astype(np.int64)
-    skew = p.depth_skew * ((x - bid) / spread - 0.5) + p.pressure_skew * pressure
-    depth = spec.touch_notional * depth_mult / (price * spec.lot_size)
-    bid_qty = np.maximum(1, np.round(depth * np.exp(skew + noise[0]))).astype(np.int64)
-    ask_qty = np.maximum(1, np.round(depth * np.exp(-skew + noise[1]))).astype(np.int64)
-    return bid, bid + spread, bid_qty, ask_qty
-
-
 @dataclass
 class _Book:
     """The day's quote rows (touch in ticks) and trade prints, filled block by block."""
@@ -282,27 +201,6 @@ class _Book:
     def empty(cls, n_q: int, n_t: int) -> "_Book":
         quote = [np.empty(n_q, dtype=np.int64) for _ in range(5)]
         return cls(*quote, np.empty(n_t, dtype=bool), *(np.empty(n_t, dtype=np.int64) for _ in range(3)))
-
-
-def _feed_times(rng: np.random.Generator, transaction_ms: np.ndarray, last_feed_ms: int, p: MarketParams) -> np.ndarray:
-    """Return push times: a lognormal lag, rare multi-second stalls, and in-order delivery."""
-    n = len(transaction_ms)
-    mu = np.log(p.feed_lag_median_ms)
-    pushed = draws.draw(lambda a, b: (1.0 + rng.lognormal(mu, p.feed_lag_sigma, b - a)).astype(np.int64), n, np.int64)
-    stalls = rng.integers(0, n, rng.poisson(p.feed_stalls_per_day))
-    pushed[stalls] = rng.uniform(*p.feed_stall_ms, len(stalls)).astype(np.int64)
-    pushed += transaction_ms
-    # A stream delivers in order: rows queued behind a stall go out together when it clears.
-    np.maximum(pushed, last_feed_ms, out=pushed)
-    return np.maximum.accumulate(pushed, out=pushed)
-
-
-def _update_ids(rng: np.random.Generator, n: int, next_update_id: int, p: MarketParams) -> np.ndarray:
-    """Return bookTicker update ids: rising by a geometric-like gap (other symbols' updates)."""
-    ids = draws.draw(lambda a, b: 1 + rng.exponential(p.update_id_gap - 0.5, b - a).astype(np.int64), n, np.int64)
-    np.cumsum(ids, out=ids)
-    ids += next_update_id - 1
-    return ids
 
 
 def simulate_perp_day(
@@ -355,7 +253,7 @@ def simulate_perp_day(
     # At least one quote a minute keeps the touch alive in the quietest minutes of thin runs.
     quote_counts = np.maximum(1, rng.poisson(latent.quote_rate[sl]))
     d = draw_perp_day(rng, arrivals, len(block_minute), quote_counts, latent.spread_rate[sl], p)
-    trades = _TradeIndex.of(t_min)
+    trades = TradeIndex.of(t_min)
     quote_first = np.r_[0, np.cumsum(quote_counts)]
     book = _Book.empty(int(quote_first[-1]), n_t)
 
@@ -386,9 +284,9 @@ def simulate_perp_day(
         ta, tb, qa, qb = trades.first[m0], trades.first[m1], quote_first[m0], quote_first[m1]
         ea, eb = ta + qa, tb + qb
         minute = np.repeat(np.arange(m0, m1, dtype=np.int64), quote_counts[m0:m1])
-        q_ms = _quote_times(d, minute, qa, t_ms, trades, day_ms, p)
+        q_ms = quote_times(d, minute, qa, t_ms, trades, day_ms, p)
         bt_ms = t_ms[ta:tb]
-        ev_ms, t_rank, q_rank = _merge(bt_ms, q_ms)
+        ev_ms, t_rank, q_rank = merge_events(bt_ms, q_ms)
 
         # Efficient price: Brownian motion sampled at the events, plus drift; running sums carry
         # over from the previous block exactly as one cumulative sum over the day would.
@@ -421,7 +319,7 @@ def simulate_perp_day(
         n_q = qb - qa
         noise = (p.depth_noise * d.bid_noise.standard_normal(n_q), p.depth_noise * d.ask_noise.standard_normal(n_q))
         q_min = ev_min[q_rank]
-        touch = _touch(
+        touch = book_touch(
             np.exp(log_price[q_rank]),
             d.pressure[ea:eb][q_rank],
             d.spread[qa:qb].astype(np.int64),
@@ -468,8 +366,8 @@ def simulate_perp_day(
         state.next_agg_id,
         state.next_fill_id,
     )
-    update_id = _update_ids(rest, len(book.ms), state.next_update_id, p)
-    feed_ms = _feed_times(rest, book.ms, state.last_feed_ms, p)
+    update_id = update_ids(rest, len(book.ms), state.next_update_id, p)
+    feed_ms = feed_times(rest, book.ms, state.last_feed_ms, p)
     book.bid *= spec.tick
     book.ask *= spec.tick
     trades_out = Trades(
