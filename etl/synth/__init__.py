@@ -15,7 +15,8 @@ Modules, one job each:
   specs, per-(seed, symbol) random streams;
 - ``seasonality``, ``processes``, ``latent``: the latent market (volatility regimes, crowding,
   toxic episodes, activity, blocks) minute by minute;
-- ``flow``, ``perp``, ``spot``: taker flow, the perp's joint book/trade simulation, spot trades;
+- ``flow``, ``perp``, ``quotes``, ``spot``: taker flow, the perp's joint book/trade simulation
+  (its book side in ``quotes``), spot trades;
 - ``draws``, ``perp_draws``, ``lookback``: a day's random stream read phase by phase and block by
   block with whole-day values, and interpolation across blocks;
 - ``klines``, ``metrics``, ``funding``, ``reference``: the derived families (mark, index and
