@@ -6,7 +6,8 @@ around the end) and have geometric lengths with mean ``block``, so that it keeps
 dependence (volatility clustering, a position held over several intervals). The mean block length
 follows Politis & White (2004) with the correction of Patton, Politis & White (2009), as computed
 by ``arch.bootstrap.optimal_block_length`` (the ``stationary`` column); for a pair of series it is
-the longer of the two lengths, which keeps the dependence of both. Intervals are percentile
+the longer of the two lengths, which keeps the dependence of both. Below ``MIN_AUTOMATIC``
+returns, too few to estimate autocorrelations from, it is ``n^(1/3)``. Intervals are percentile
 intervals of the statistic over the resamples.
 
 A paired interval (a variant against its baseline over the same time grid) applies the same
@@ -26,10 +27,11 @@ from arch.bootstrap import StationaryBootstrap
 from arch.bootstrap import optimal_block_length
 
 CHUNK_CELLS = 2_000_000  # resampled returns held at once (rows x returns)
+MIN_AUTOMATIC = 20  # fewer returns: the n^(1/3) rule instead of Politis-White
 METHOD = "stationary block bootstrap (Politis & Romano 1994), percentile interval"
 BLOCK_RULE = (
     "Politis & White (2004) with Patton, Politis & White (2009): "
-    "arch.bootstrap.optimal_block_length, stationary"
+    "arch.bootstrap.optimal_block_length, stationary; n^(1/3) below 20 returns"
 )
 
 
@@ -75,17 +77,20 @@ def block_length(*series: np.ndarray) -> float:
     -------
     float
         The largest Politis–White stationary length over the series, at least 1 and at most the
-        series' length; 1 for a series without variation (no dependence to keep).
+        series' length; 1 for a series without variation (no dependence to keep); ``n^(1/3)``
+        for fewer than ``MIN_AUTOMATIC`` returns, too few to estimate autocorrelations from.
 
     """
     n = min(len(s) for s in series)
+    if n < MIN_AUTOMATIC:
+        return float(max(1.0, n ** (1.0 / 3.0)))
     lengths = [1.0]
     for values in series:
-        if len(values) > 2 and np.std(values) > 0:
+        if np.std(values) > 0:
             length = float(optimal_block_length(np.asarray(values, float))["stationary"].iloc[0])
             if np.isfinite(length):
                 lengths.append(length)
-    return float(min(max(lengths), max(n, 1)))
+    return float(min(max(lengths), n))
 
 
 def stationary_indices(n: int, block: float, reps: int, rng: np.random.Generator) -> np.ndarray:

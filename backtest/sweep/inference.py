@@ -74,25 +74,26 @@ def paired_deltas(
     Returns
     -------
     dict[str, Interval | str | None]
-        By statistic: its interval; ``"insufficient"`` when no pair has ``min_returns`` common
-        returns (for Sharpe, also when a run's sample is too short to annualise); ``None`` when
-        no pair has both series or the statistic is undefined.
+        By statistic: its interval; ``"insufficient"`` when the pairs' periods hold fewer than
+        ``min_returns`` common returns together (for Sharpe, also when a run's sample is too short
+        to annualise); ``None`` when no pair has both series or the statistic is undefined.
 
     """
     groups: dict[bytes, list[tuple[np.ndarray, np.ndarray]]] = {}
-    short = False
     sharpe_short = False
     for base, variant in pairs:
         if base not in returns or variant not in returns:
             continue
         key, b, v = _aligned(returns[base], returns[variant])
-        if len(b) < settings.min_returns:
-            short = True
+        if len(b) < 2:
             continue
         groups.setdefault(key, []).append((b, v))
         sharpe_short |= not (sufficient.get(base, False) and sufficient.get(variant, False))
     if not groups:
-        return dict.fromkeys(BOOTSTRAPPED, INSUFFICIENT if short else None)
+        return dict.fromkeys(BOOTSTRAPPED)
+    # Periods resample independently, so the sample is every period's returns together.
+    if sum(len(g[0][0]) for g in groups.values()) < settings.min_returns:
+        return dict.fromkeys(BOOTSTRAPPED, INSUFFICIENT)
     found: dict[str, Any] = paired_intervals(
         list(groups.values()),
         ppy,

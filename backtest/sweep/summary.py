@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from backtest.config import StatsSection
@@ -25,6 +26,8 @@ from backtest.report import STATS_SHOWN
 from backtest.report import format_stat
 from backtest.statistics.bootstrap import Interval
 from backtest.statistics.sample import INSUFFICIENT
+from backtest.statistics.sample import YEAR_SECS
+from backtest.statistics.sample import frequency_label
 from backtest.sweep.expand import SweepRun
 from backtest.sweep.expand import results_root
 from backtest.sweep.inference import BOOTSTRAPPED
@@ -306,7 +309,8 @@ def grid_table(
     grid_keys : list[str]
         The grid's dotted keys (none: an empty table).
     metric : str
-        Ranks the grid points by their mean over periods and seeds.
+        Ranks the grid points by their mean over periods and seeds (a base where it is undefined
+        for every point is left out).
     baseline : str
         The ablation whose grid is compared.
     top : int
@@ -345,8 +349,8 @@ def grid_table(
     rows = []
     for base, group in done.groupby("base", sort=False):
         scores = group.groupby("_point", sort=False)["_m"].mean()
-        if len(scores) < 2:
-            continue
+        if len(scores) < 2 or not np.isfinite(scores.to_numpy(dtype=float)).any():
+            continue  # no best point without a defined metric (e.g. every Sharpe insufficient)
         ranked = scores.sort_values(ascending=metric in LOWER_IS_BETTER, na_position="last")
         best = ranked.index[0]
         reference = group[group["_point"] == best].set_index("_context")
@@ -417,20 +421,22 @@ def selection_display(found: Selection, confidence: float = 0.95) -> Display:
     rows = []
     dsr = found.deflated
     if dsr is not None:
-        root = np.sqrt(found.ppy)
+        # Per-period values, the DSR's own units: an annualised Sharpe ratio of a few days'
+        # returns would be "insufficient" in the run's own statistics.
+        unit = frequency_label(round(YEAR_SECS / found.ppy))
         rows.append(["best trial", found.best or "", f"{dsr.n_trials} trials compared"])
         rows.append(
             [
-                "Sharpe of the best (annualised)",
-                f"{dsr.sharpe * root:.2f}",
+                f"Sharpe of the best (per {unit} return)",
+                f"{dsr.sharpe:.4f}",
                 f"{dsr.n_returns} returns, skew {dsr.skew:.2f}, kurtosis {dsr.kurtosis:.2f}",
             ]
         )
         rows.append(
             [
                 "expected best of unskilled trials",
-                f"{dsr.expected_max * root:.2f}",
-                f"from the trials' Sharpe variance {dsr.variance * found.ppy:.3g} (annualised)",
+                f"{dsr.expected_max:.4f}",
+                f"from the variance of the trials' Sharpe ratios, {dsr.variance:.3g}",
             ]
         )
         verdict = (
@@ -492,11 +498,14 @@ def failures_display(table: pd.DataFrame) -> Display:
 
 def print_display(display: Display, console: Console) -> None:
     """Print a ``Display`` as a rich table."""
-    table = Table(title=display.title, title_justify="left")
+    # Cells are text, not rich markup: "[-0.8%, +4.3%]" and "[[periods]]" must print as written.
+    table = Table(title=escape(display.title), title_justify="left")
     for i, header in enumerate(display.headers):
-        table.add_column(header, justify="left" if i < display.left else "right", overflow="fold")
+        table.add_column(
+            escape(header), justify="left" if i < display.left else "right", overflow="fold"
+        )
     for row in display.rows:
-        table.add_row(*row)
+        table.add_row(*(escape(cell) for cell in row))
     console.print(table)
 
 

@@ -160,3 +160,11 @@ def test_differences_over_several_periods_are_averaged_within_each_resample():
     mean = (draws[0] + draws[1]) / 2
     assert found["total_return"].low == pytest.approx(np.quantile(mean, 0.025))
     assert found["total_return"].high == pytest.approx(np.quantile(mean, 0.975))
+
+
+def test_a_short_series_takes_the_cube_root_rule():
+    # Arrange
+    short = np.random.default_rng(9).normal(0.0, 0.01, 8)
+
+    # Act, Assert
+    assert block_length(short) == pytest.approx(8 ** (1 / 3))

@@ -17,6 +17,7 @@ from backtest.statistics.selection import deflated_sharpe
 from backtest.statistics.selection import overfitting_probability
 from backtest.sweep.backends import LocalBackend
 from backtest.sweep.html import display_html
+from backtest.sweep.inference import paired_deltas
 from backtest.sweep.inference import selection
 from backtest.sweep.runner import run_sweep
 from backtest.sweep.spec import Window
@@ -27,6 +28,7 @@ from backtest.sweep.summary import ablation_display
 from backtest.sweep.summary import ablation_table
 from backtest.sweep.summary import grid_display
 from backtest.sweep.summary import grid_table
+from backtest.sweep.summary import selection_display
 from backtest.sweep.summary import top_display
 from backtest.sweep.summary import top_runs
 from backtest.sweep.task import RETURNS_KEY
@@ -312,3 +314,53 @@ def test_the_html_summary_sets_significant_differences_apart(ablated):
     # Assert
     assert page.count('class="num sig"') == 3  # the edge variant's return, Sharpe and max DD
     assert "[+0.00%, +0.00%]</td>" in page
+
+
+def test_the_selection_display_gives_the_dsr_verdict_and_pbo_in_per_period_units():
+    # Arrange
+    table, returns, spans = windowed(8)
+    found = selection(table, [GRID], spans, returns, SETTINGS)
+
+    # Act
+    display = selection_display(found, 0.95)
+
+    # Assert
+    rows = {r[0]: r[1:] for r in display.rows}
+    assert rows["Sharpe of the best (per 1h return)"][0] == f"{found.deflated.sharpe:.4f}"
+    dsr = found.deflated.dsr
+    verdict = "significant at 95%" if dsr >= 0.95 else "not significant at 95%"
+    assert rows["deflated Sharpe ratio"] == [f"{dsr:.3f}", verdict]
+    assert rows["probability of backtest overfitting"][0] == f"{found.overfitting.pbo:.3f}"
+    assert "70 splits of 8 blocks" in rows["probability of backtest overfitting"][1]
+
+
+def test_short_windows_count_together_toward_the_minimum_sample():
+    # Arrange: 8 windows of 5 returns: 40 together, above a minimum of 30, each below it
+    rng = np.random.default_rng(3)
+    returns, pairs = {}, []
+    for i in range(8):
+        start = T0 + i * 5 * HOUR
+        returns[f"b{i}"] = series(rng.normal(0, 0.01, 5), start)
+        returns[f"v{i}"] = series(rng.normal(0, 0.01, 5), start)
+        pairs.append((f"b{i}", f"v{i}"))
+    sufficient = dict.fromkeys(returns, True)
+
+    # Act
+    together = paired_deltas(pairs, returns, sufficient, SETTINGS, 8760.0)
+    few = paired_deltas(pairs[:5], returns, sufficient, SETTINGS, 8760.0)
+
+    # Assert
+    assert isinstance(together["total_return"], Interval)
+    assert few == dict.fromkeys(("total_return", "sharpe", "max_drawdown"), "insufficient")
+
+
+def test_no_grid_table_when_the_metric_is_undefined_for_every_point():
+    # Arrange
+    table, returns, _ = windowed(2)
+    table = table.assign(sharpe=None)
+
+    # Act
+    frame = grid_table(table, [GRID], "sharpe", "baseline", 10, returns, SETTINGS)
+
+    # Assert
+    assert frame.empty
