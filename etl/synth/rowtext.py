@@ -15,6 +15,7 @@ import numpy as np
 
 _INTEGER, _FIXED, _FLAG = 0, 1, 2
 # "00" "01" ... "99": the text of every two-digit group.
+_POW10 = np.array([10**k for k in range(20)], dtype=np.uint64)
 _PAIRS = np.frombuffer("".join(f"{i:02d}" for i in range(100)).encode(), dtype=np.uint8)
 
 
@@ -68,6 +69,30 @@ class CsvRows:
     rows: int
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _put(out: np.ndarray, end: int, u: np.uint64, count: int, pairs: np.ndarray) -> None:
+    # Write exactly `count` digits of u (zero-padded) ending before `end`, two at a time from the
+    # table (unsigned division by a constant compiles to a multiply and a shift).
+    hundred = np.uint64(100)
+    while count >= 2:
+        r = u % hundred
+        u //= hundred
+        out[end - 1] = pairs[2 * r + 1]
+        out[end - 2] = pairs[2 * r]
+        end -= 2
+        count -= 2
+    if count:
+        out[end - 1] = np.uint8(48 + u % np.uint64(10))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _digits(u: np.uint64, pow10: np.ndarray) -> int:
+    n = 1
+    while n < 20 and u >= pow10[n]:
+        n += 1
+    return n
+
+
 # nogil: parts format on two threads at once.
 @numba.njit(cache=True, nogil=True)
 def _write(
@@ -80,9 +105,8 @@ def _write(
     word_len: np.ndarray,
     out: np.ndarray,
     pairs: np.ndarray,
+    pow10: np.ndarray,
 ) -> int:
-    digits = np.empty(24, dtype=np.uint8)
-    ten, hundred = np.uint64(10), np.uint64(100)
     n_cols, n = values.shape
     pos = 0
     for i in range(n):
@@ -101,37 +125,17 @@ def _write(
                 out[pos] = 45  # -
                 pos += 1
                 v = -v
-            # Digits least significant first, two at a time from a table (unsigned division by a
-            # constant compiles to a multiply and a shift), then zeros up to d + 1 digits: at
-            # least one digit before the point, as fixed_text pads.
             u = np.uint64(v)
             d = decimals[c]
-            count = 0
-            while u >= hundred:
-                r = u % hundred
-                u //= hundred
-                digits[count] = pairs[2 * r + 1]
-                digits[count + 1] = pairs[2 * r]
-                count += 2
-            if u >= ten:
-                digits[count] = pairs[2 * u + 1]
-                digits[count + 1] = pairs[2 * u]
-                count += 2
-            else:
-                digits[count] = np.uint8(48 + u)
-                count += 1
-            while count <= d:
-                digits[count] = 48
-                count += 1
-            for j in range(count - 1, d - 1, -1):
-                out[pos] = digits[j]
-                pos += 1
+            # The integer part (one digit at least, as fixed_text pads), then exactly d decimals.
+            whole = u // pow10[d]
+            count = _digits(whole, pow10)
+            _put(out, pos + count, whole, count, pairs)
+            pos += count
             if d > 0:
                 out[pos] = 46  # .
-                pos += 1
-                for j in range(d - 1, -1, -1):
-                    out[pos] = digits[j]
-                    pos += 1
+                _put(out, pos + 1 + d, u - whole * pow10[d], d, pairs)
+                pos += 1 + d
             extra = widths[c] - d
             if extra > 0:
                 if d == 0:
@@ -178,5 +182,5 @@ def csv_rows(columns: list[Column]) -> CsvRows:
     words = np.frombuffer(b"".join(texts) or b"\0", dtype=np.uint8)
     per_row = sum(_max_field_bytes(c) for c in columns) + len(columns)
     out = np.empty(n * per_row, dtype=np.uint8)
-    size = _write(values, kinds, decimals, widths, words, word_start, word_len, out, _PAIRS)
+    size = _write(values, kinds, decimals, widths, words, word_start, word_len, out, _PAIRS, _POW10)
     return CsvRows(memoryview(out)[:size], n)
