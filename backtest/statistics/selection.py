@@ -226,27 +226,32 @@ def overfitting_probability(returns: np.ndarray, blocks: np.ndarray) -> Overfitt
         raise ValueError(
             f"CSCV needs an even number of blocks and 2 trials, got {n_blocks}, {n_trials}"
         )
-    # Per-block sums make the Sharpe ratio of any union of blocks a few additions.
+    # Per-block sums make the Sharpe ratio of any union of blocks a product with the splits'
+    # membership matrix: every split at once.
     count = np.bincount(blocks, minlength=n_blocks).astype(float)
     total = np.stack([returns[blocks == b].sum(axis=0) for b in range(n_blocks)])
     squares = np.stack([(returns[blocks == b] ** 2).sum(axis=0) for b in range(n_blocks)])
-    logits = []
-    for chosen in itertools.combinations(range(n_blocks), n_blocks // 2):
-        inside = np.zeros(n_blocks, dtype=bool)
-        inside[list(chosen)] = True
-        in_sample = _union_sharpe(count[inside], total[inside], squares[inside])
-        out_sample = _union_sharpe(count[~inside], total[~inside], squares[~inside])
-        winner = int(np.nanargmax(in_sample)) if np.isfinite(in_sample).any() else 0
-        rank = stats.rankdata(np.nan_to_num(out_sample, nan=-np.inf))[winner]
-        omega = rank / (n_trials + 1)
-        logits.append(math.log(omega / (1.0 - omega)))
-    logits = np.array(logits)
+    inside = np.zeros((math.comb(n_blocks, n_blocks // 2), n_blocks))
+    for row, chosen in enumerate(itertools.combinations(range(n_blocks), n_blocks // 2)):
+        inside[row, list(chosen)] = 1.0
+    in_sample = _union_sharpe(inside @ count, inside @ total, inside @ squares)
+    outside = 1.0 - inside
+    out_sample = _union_sharpe(outside @ count, outside @ total, outside @ squares)
+    out_sample = np.nan_to_num(out_sample, nan=-np.inf)
+    splits = np.arange(len(inside))
+    winner = np.argmax(np.nan_to_num(in_sample, nan=-np.inf), axis=1)
+    mine = out_sample[splits, winner][:, None]
+    # The average rank among ties (1 = worst out of sample), as scipy.stats.rankdata gives it.
+    rank = 1.0 + (out_sample < mine).sum(axis=1) + ((out_sample == mine).sum(axis=1) - 1) / 2.0
+    omega = rank / (n_trials + 1)
+    logits = np.log(omega / (1.0 - omega))
     return Overfitting(float(np.mean(logits <= 0)), logits, n_blocks, n_trials)
 
 
 def _union_sharpe(count: np.ndarray, total: np.ndarray, squares: np.ndarray) -> np.ndarray:
-    n = count.sum()
-    mean = total.sum(axis=0) / n
-    variance = (squares.sum(axis=0) - n * mean**2) / (n - 1)
+    # Rows are splits, columns trials; count has one entry per split.
+    n = count[:, None]
+    mean = total / n
+    variance = (squares - n * mean**2) / (n - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(variance > 1e-300, mean / np.sqrt(np.maximum(variance, 0.0)), np.nan)

@@ -31,6 +31,7 @@ from backtest.statistics.selection import overfitting_probability
 
 BOOTSTRAPPED = ("total_return", "sharpe", "max_drawdown")
 MIN_WINDOWS = 8
+MAX_BLOCKS = 16
 SUFFICIENT = "sample.sufficient"
 
 
@@ -214,7 +215,8 @@ def overfitting_matrix(
     Return the CSCV matrix: returns by (time, trial), each row's window, the trials used, a note.
 
     Windows are taken in time order; with an odd number the earliest is left out (CSCV splits the
-    blocks in halves). A trial enters only with a series on every window's common time grid.
+    blocks in halves); beyond ``MAX_BLOCKS`` windows, consecutive windows are grouped into that
+    many blocks. A trial enters only with a series on every window's common time grid.
 
     Parameters
     ----------
@@ -254,8 +256,18 @@ def overfitting_matrix(
         if len(parts) == len(ordered):
             columns.append(np.concatenate(parts))
             used.append(position)
+    # Beyond MAX_BLOCKS windows, consecutive windows share a block: C(16, 8) = 12,870 splits,
+    # while C(S, S/2) grows past millions from S = 24.
+    count = min(len(ordered), MAX_BLOCKS)
+    if len(ordered) > MAX_BLOCKS:
+        note += f", grouped into {count} blocks of consecutive windows"
     blocks = (
-        np.concatenate([np.full(len(grids.get(w.label(), [])), i) for i, w in enumerate(ordered)])
+        np.concatenate(
+            [
+                np.full(len(grids.get(w.label(), [])), i * count // len(ordered))
+                for i, w in enumerate(ordered)
+            ]
+        )
         if used
         else np.empty(0)
     )

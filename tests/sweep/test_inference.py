@@ -364,3 +364,22 @@ def test_no_grid_table_when_the_metric_is_undefined_for_every_point():
 
     # Assert
     assert frame.empty
+
+
+def test_more_than_sixteen_windows_are_grouped_into_sixteen_blocks():
+    # Arrange
+    table, returns, spans = windowed(20)
+
+    # Act
+    found = selection(table, [GRID], spans, returns, SETTINGS)
+
+    # Assert: window i of 20 falls in block i * 16 // 20
+    assert found.overfitting.n_blocks == 16 and found.overfitting.n_splits == 12_870
+    joined = np.column_stack(
+        [
+            np.concatenate([returns[f"A-baseline-{f}-{w.label()}"]["ret"] for w in spans])
+            for f in (5, 10, 20, 40)
+        ]
+    )
+    blocks = np.repeat([i * 16 // 20 for i in range(20)], 40)
+    assert found.overfitting.pbo == overfitting_probability(joined, blocks).pbo
