@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from backtest.report import STATS_SHOWN
@@ -50,11 +51,12 @@ def print_summary(
     ]
     half = (len(cells) + 1) // 2
     for left, right in zip(cells[:half], cells[half:] + [("", "")], strict=False):
-        table.add_row(*left, *right)
+        # Text, not rich markup: an interval "[-1.5%, +8.4%]" prints as written.
+        table.add_row(*(escape(cell) for cell in (*left, *right)))
     console.print(table)
     sample = sample_text(outcome.stats)
     if sample:
-        console.print(sample, style="dim", highlight=False)
+        console.print(escape(sample), style="dim", highlight=False)
     for note in outcome.notes:
         console.print(f"[yellow]note:[/] {note}")
     console.print(f"results: {folder}")
