@@ -30,14 +30,17 @@ from pydantic import ValidationError
 from pydantic import field_validator
 from pydantic import model_validator
 
-Family = Literal["trades", "quotes", "bars", "funding", "metrics"]
+# "mark": the exchange's mark-price klines as bars (``<id>-1-MINUTE-MARK-EXTERNAL``); "index" and
+# "premium": ``IndexPriceKline`` and ``PremiumIndexKline`` custom data, replayed like funding.
+Family = Literal["trades", "quotes", "bars", "funding", "metrics", "mark", "index", "premium"]
 # "tick": every quote and trade, indicators live; "features": tick-fed indicators precomputed and
 # the execution stream conflated (backtest.fidelity).
 Fidelity = Literal["tick", "features"]
 DEFAULT_CONFLATION_MS = 1_000
 MINUTE_MS = 60_000
 MARKET_FAMILIES: tuple[Family, ...] = ("trades", "quotes", "bars")
-CUSTOM_FAMILIES: tuple[Family, ...] = ("funding", "metrics")
+CUSTOM_FAMILIES: tuple[Family, ...] = ("funding", "metrics", "index", "premium")
+MARK_BAR_SPEC = "1-MINUTE-MARK"
 HASH_LENGTH = 10
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -85,10 +88,20 @@ class CatalogSection(_Section):
 
 
 class PeriodSection(_Section):
-    """The simulated period ``[start, end)`` in UTC; dates mean midnight UTC."""
+    """
+    The simulated period ``[start, end)`` in UTC; dates mean midnight UTC.
+
+    ``warmup`` (an ISO 8601 duration, ``"P2D"``, ``"PT12H"``) streams the data from
+    ``start - warmup``: indicators and data handlers see it, orders are refused until ``start``,
+    and equity, statistics and funding start at ``start``. ``allow_gaps`` runs over a catalog that
+    does not cover the whole period (else the run fails, listing the missing days); statistics then
+    use the covered time only.
+    """
 
     start: datetime
     end: datetime
+    warmup: timedelta = timedelta(0)
+    allow_gaps: bool = False
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -108,7 +121,14 @@ class PeriodSection(_Section):
             raise ValueError(
                 f"end ({self.end.isoformat()}) must be after start ({self.start.isoformat()})"
             )
+        if self.warmup < timedelta(0):
+            raise ValueError(f"warmup ({self.warmup}) must not be negative")
         return self
+
+    @property
+    def stream_start_ns(self) -> int:
+        """Return the first streamed nanosecond: ``start - warmup``."""
+        return _to_ns(self.start - self.warmup)
 
     @property
     def start_ns(self) -> int:
@@ -207,6 +227,10 @@ class DataSection(_Section):
         """Return the streamed bar types (bars are always EXTERNAL, stamped at their close)."""
         return [f"{i}-{self.bar_spec}-EXTERNAL" for i in self.instruments]
 
+    def mark_bar_types(self) -> list[str]:
+        """Return the mark-price kline bar types (family ``mark``)."""
+        return [f"{i}-{MARK_BAR_SPEC}-EXTERNAL" for i in self.instruments]
+
 
 class StrategySection(_Section):
     """The strategy class, its frozen config class, and the config's parameters."""
@@ -261,6 +285,13 @@ _PRESENTATION_KEYS: dict[str, set[str]] = {
     "run": {"name"},
     "output": {"dir", "report", "progress", "log_level"},
 }
+
+
+# (section, key, default as JSON) of keys added after results were first written.
+_LATER_KEYS: tuple[tuple[str, str, Any], ...] = (
+    ("period", "warmup", "PT0S"),
+    ("period", "allow_gaps", False),
+)
 
 
 class RunConfig(_Section):
@@ -326,6 +357,11 @@ class RunConfig(_Section):
         data = self.model_dump(mode="json")
         for section, keys in _PRESENTATION_KEYS.items():
             for key in keys:
+                data[section].pop(key, None)
+        # Keys added later are hashed only when set, so that older configs keep their hash (and
+        # their results folders and sweep rows).
+        for section, key, default in _LATER_KEYS:
+            if data[section].get(key) == default:
                 data[section].pop(key, None)
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:HASH_LENGTH]

@@ -16,8 +16,10 @@ Venue settings that are not configurable, because the other value gives dishones
 """
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
+import pandas as pd
 from nautilus_trader.backtest.config import BacktestDataConfig
 from nautilus_trader.backtest.config import BacktestEngineConfig
 from nautilus_trader.backtest.config import BacktestRunConfig
@@ -31,31 +33,56 @@ from nautilus_trader.config import LoggingConfig
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.data import TradeTick
+from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.identifiers import ComponentId
 from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.instruments import CurrencyPair
 from nautilus_trader.persistence.catalog.parquet import ParquetDataCatalog
 
+from backtest.config import MARK_BAR_SPEC
 from backtest.config import RunConfig
+from backtest.covered import covered_stats
 from backtest.fidelity.prepare import PRECOMPUTED_FLAG
 from backtest.fidelity.prepare import Prepared
 from backtest.fidelity.prepare import prepare
 from backtest.frames import account_frame
 from backtest.frames import fills_frame
 from backtest.frames import positions_frame
+from backtest.funding import BAR_CLOSE
+from backtest.funding import LAST_TRADE
+from backtest.funding import MARK_KLINE
+from backtest.funding import QUOTE_MID
+from backtest.period_rules import period_rules
 from backtest.progress import ProgressActor
 from backtest.progress import ProgressConfig
 from backtest.recorder import BusRecorder
 from backtest.results import RunOutcome
 from backtest.stats import compute_stats
 from backtest.streaming import OrderedStreamingNode
+from backtest.warmup import TradingGate
+from catalog.coverage import PeriodCoverage
+from catalog.coverage import coverage
 from catalog.derived import conflated_root
 from data_types import FundingRate
 from data_types import FuturesMetrics
+from data_types import IndexPriceKline
+from data_types import PremiumIndexKline
 
-MARKET_TYPES: dict[str, type] = {"trades": TradeTick, "quotes": QuoteTick, "bars": Bar}
-CUSTOM_TYPES: dict[str, type] = {"funding": FundingRate, "metrics": FuturesMetrics}
+# "mark" streams the mark-price klines as bars of their own bar type (``DataSection.mark_bar_types``).
+MARKET_TYPES: dict[str, type] = {"trades": TradeTick, "quotes": QuoteTick, "bars": Bar, "mark": Bar}
+CUSTOM_TYPES: dict[str, type] = {
+    "funding": FundingRate,
+    "metrics": FuturesMetrics,
+    "index": IndexPriceKline,
+    "premium": PremiumIndexKline,
+}
 SAMPLER_ID = "EquitySampler"
+HOUR_NS = 3_600_000_000_000
+# The longest stretch without rows at either end of a day that still counts as covered: an hour
+# for ticks and klines (a real day has rows within seconds of midnight); funding rows come every
+# 1 to 8 hours, so a day with any row is covered.
+DEFAULT_EDGE_TOLERANCE_NS = HOUR_NS
+EDGE_TOLERANCE_NS: dict[str, int] = {"funding": 24 * HOUR_NS}
 
 
 class DataError(RuntimeError):
@@ -71,70 +98,100 @@ def catalog_path(config: RunConfig) -> str:
     return str(config.catalog.resolved())
 
 
-def check_catalog(config: RunConfig) -> None:
+def _sources(config: RunConfig, instrument_id: str, spot: bool) -> list[tuple[str, type, str]]:
+    """Return (family, data class, catalog identifier) of every family the run reads of an instrument."""
+    sources = []
+    for family in config.data.families:
+        if spot and family not in MARKET_TYPES and family != "mark":
+            continue  # a spot hedge leg has no funding, metrics or premium
+        if family == "bars":
+            sources.append((family, Bar, f"{instrument_id}-{config.data.bar_spec}-EXTERNAL"))
+        elif family == "mark":
+            if not spot:
+                sources.append((family, Bar, f"{instrument_id}-{MARK_BAR_SPEC}-EXTERNAL"))
+        else:
+            sources.append((family, {**MARKET_TYPES, **CUSTOM_TYPES}[family], instrument_id))
+    return sources
+
+
+def check_catalog(config: RunConfig) -> PeriodCoverage:
     """
-    Check that the catalog holds every instrument and requested family for the period.
+    Check that the catalog holds every instrument, and covers the streamed time for every family.
+
+    The streamed time is the period with its warm-up (``[period] warmup``). A day without rows
+    of a requested family, or a day whose rows stop more than ``EDGE_TOLERANCE_NS`` short of its
+    ends (funding rows: of a whole day), is a gap (``catalog.coverage``). A spot hedge leg needs
+    only some market data: its families are checked among those the catalog has for it.
 
     Parameters
     ----------
     config : RunConfig
         The run configuration.
 
+    Returns
+    -------
+    PeriodCoverage
+        What the catalog covers of the streamed time, per source.
+
     Raises
     ------
     DataError
-        Naming the first missing instrument or family, and the catalog path.
+        Naming a missing instrument, or listing the missing days per family unless
+        ``[period] allow_gaps`` is true.
 
     """
     path = catalog_path(config)
     if not Path(path).is_dir():
         raise DataError(f"catalog.path: no catalog at {path}")
     catalog = ParquetDataCatalog(path)
-    period = f"{config.period.start.isoformat()} .. {config.period.end.isoformat()}"
+    start, end = config.period.stream_start_ns, config.period.end_ns
+    sources = []
     for instrument_id in config.data.instruments:
         found = catalog.instruments(instrument_ids=[instrument_id])
         if not found:
             raise DataError(f"data.instruments: {instrument_id} is not in the catalog at {path}")
-        missing = [
-            (family, identifier)
-            for family, identifier in _family_identifiers(config, instrument_id)
-            if not _has_rows(catalog, config, family, identifier)
-        ]
-        if not isinstance(found[0], CurrencyPair):
-            if missing:
-                family, identifier = missing[0]
-                raise DataError(
-                    f"data.families: no {family} for {identifier} in the catalog at {path} for {period}"
-                )
-            continue
-        # A spot hedge leg has no funding or metrics, and needs only some market data to be priced.
-        market = [f for f in config.data.families if f in MARKET_TYPES or f == "bars"]
-        if market and all(f in {m for m, _ in missing} for f in market):
-            raise DataError(
-                f"data.families: no {', '.join(market)} for {instrument_id} in the catalog at {path} for {period}"
+        spot = isinstance(found[0], CurrencyPair)
+        checked = [
+            coverage(
+                Path(path),
+                cls,
+                identifier,
+                start,
+                end,
+                EDGE_TOLERANCE_NS.get(family, DEFAULT_EDGE_TOLERANCE_NS),
+                label=f"{family} {identifier}",
             )
-
-
-def _family_identifiers(config: RunConfig, instrument_id: str) -> list[tuple[str, str]]:
-    return [
-        (
-            family,
-            f"{instrument_id}-{config.data.bar_spec}-EXTERNAL"
-            if family == "bars"
-            else instrument_id,
+            for family, cls, identifier in _sources(config, instrument_id, spot)
+        ]
+        if spot:
+            # A hedge leg is priced by whichever market family the catalog has for it.
+            held = [c for c in checked if c.covered]
+            if not held:
+                raise DataError(
+                    f"data.families: no {', '.join(f for f, _, _ in _sources(config, instrument_id, spot))} "
+                    f"for {instrument_id} in the catalog at {path} for {_period_text(config)}"
+                )
+            checked = held
+        sources += checked
+    found_coverage = PeriodCoverage(start, end, sources)
+    empty = [s.label for s in sources if not s.covered]
+    if not found_coverage.complete and not config.period.allow_gaps:
+        raise DataError(
+            f"data.families: the catalog at {path} does not cover {_period_text(config)}; "
+            f"missing days per family:\n{found_coverage.describe()}\n"
+            "(set [period] allow_gaps = true to run on the covered time only)"
         )
-        for family in config.data.families
-    ]
+    if empty:
+        raise DataError(
+            f"data.families: no {', '.join(empty)} in the catalog at {path} for {_period_text(config)}"
+        )
+    return found_coverage
 
 
-def _has_rows(catalog: ParquetDataCatalog, config: RunConfig, family: str, identifier: str) -> bool:
-    cls = Bar if family == "bars" else {**MARKET_TYPES, **CUSTOM_TYPES}[family]
-    start, end = config.period.start_ns, config.period.end_ns
-    # Custom rows from before the period still count: the latest one is delivered at start.
-    return any(
-        iv[0] <= end and (family in CUSTOM_TYPES or iv[1] >= start)
-        for iv in catalog.get_intervals(cls, identifier)
-    )
+def _period_text(config: RunConfig) -> str:
+    period = config.period
+    text = f"{period.start.isoformat()} .. {period.end.isoformat()}"
+    return f"{text} (with its warm-up from {(period.start - period.warmup).isoformat()})" if period.warmup else text
 
 
 def streamed_families(config: RunConfig) -> list[tuple[str, str]]:
@@ -149,7 +206,7 @@ def streamed_families(config: RunConfig) -> list[tuple[str, str]]:
     path = catalog_path(config)
     conflation = config.data.conflation_ms
     streamed = []
-    for family in ("trades", "quotes", "bars"):
+    for family in ("trades", "quotes", "bars", "mark"):
         if family not in config.data.families:
             continue
         if conflation and family == "trades":
@@ -184,7 +241,8 @@ def build_run_config(
 
     """
     path = catalog_path(config)
-    start, end = config.period.start_ns, config.period.end_ns
+    # Everything is streamed from the warm-up's start; funding is settled from the period's start.
+    start, end = config.period.stream_start_ns, config.period.end_ns
     instruments = tuple(config.data.instruments)
     features = config.data.fidelity == "features"
     if features and prepared is None:
@@ -194,6 +252,8 @@ def build_run_config(
         selection = (
             {"bar_types": config.data.bar_types()}
             if family == "bars"
+            else {"bar_types": config.data.mark_bar_types()}
+            if family == "mark"
             else {"instrument_ids": list(instruments)}
         )
         data.append(
@@ -220,9 +280,7 @@ def build_run_config(
                 },
             ),
         )
-    custom = tuple(
-        _path(CUSTOM_TYPES[f]) for f in ("funding", "metrics") if f in config.data.families
-    )
+    custom = tuple(_path(CUSTOM_TYPES[f]) for f in CUSTOM_TYPES if f in config.data.families)
     if custom:
         actors.append(
             ImportableActorConfig(
@@ -259,7 +317,7 @@ def build_run_config(
                 config={
                     "catalog_path": path,
                     "instrument_ids": instruments,
-                    "start_ns": start,
+                    "start_ns": config.period.start_ns,
                     "end_ns": end,
                     "bar_types": tuple(config.data.bar_types())
                     if "bars" in config.data.families
@@ -336,7 +394,10 @@ def build_run_config(
 
 
 def run_backtest(
-    config: RunConfig, progress: bool | None = None, bypass_logging: bool = False
+    config: RunConfig,
+    progress: bool | None = None,
+    bypass_logging: bool = False,
+    recorder: BusRecorder | None = None,
 ) -> RunOutcome:
     """
     Run one backtest in streaming mode and return everything it produced as plain data.
@@ -349,33 +410,49 @@ def run_backtest(
         Show progress on stderr (default: ``[output] progress``).
     bypass_logging : bool, default False
         Bypass Nautilus logging (for sweep workers).
+    recorder : BusRecorder, optional
+        The recorder to attach (a caller that wants everything published, warm-up included,
+        e.g. the look-ahead analysis); a new one by default.
 
     Returns
     -------
     RunOutcome
+        Equity, series and funding from the period's start (the warm-up is left out).
 
     Raises
     ------
     DataError
-        If the catalog lacks an instrument or a requested data family.
+        If the catalog lacks an instrument, or does not cover the streamed time for a requested
+        family and ``[period] allow_gaps`` is false.
 
     """
-    check_catalog(config)
+    found = check_catalog(config)
     show_progress = config.output.progress if progress is None else progress
     prepared = None
     if config.data.fidelity == "features":
-        prepared = prepare(config, progress=show_progress)
+        prepared = prepare(streamed_config(config), progress=show_progress)
+    rules = period_rules(
+        config.catalog.resolved(), config.data.instruments, config.period.start, config.period.end
+    )
     run_config = build_run_config(config, bypass_logging=bypass_logging, prepared=prepared)
     node = OrderedStreamingNode(configs=[run_config])
+    start_ns = config.period.start_ns
     try:
         node.build()
         engine = node.get_engine(run_config.id)
-        recorder = BusRecorder()
+        for instrument in rules.instruments:
+            # Replaces the catalog's instrument (and its matching engine) before anything runs.
+            engine.add_instrument(instrument)
+        gate = None
+        if config.period.stream_start_ns < start_ns:
+            gate = TradingGate(engine.kernel.risk_engine, start_ns)
+            engine.add_actor(gate)
+        recorder = recorder or BusRecorder()
         recorder.attach(engine.kernel.msgbus)
         if show_progress:
             engine.add_actor(
                 ProgressActor(
-                    ProgressConfig(start_ns=config.period.start_ns, end_ns=config.period.end_ns),
+                    ProgressConfig(start_ns=config.period.stream_start_ns, end_ns=config.period.end_ns),
                     events=lambda: engine.iteration,
                 ),
             )
@@ -383,20 +460,31 @@ def run_backtest(
         node.run()
         wall = time.perf_counter() - t0
         sampler = next(a for a in engine.trader.actors() if a.id == ComponentId(SAMPLER_ID))
+        equity = sampler.frame()
         tables = {
             "fills": fills_frame(engine.cache),
             "positions": positions_frame(recorder.closed_positions, engine.cache.positions_open()),
-            "equity": sampler.frame(),
+            # The warm-up's samples are left out: equity starts at the period's start.
+            "equity": equity[equity["ts"] >= start_ns].reset_index(drop=True),
             "funding": recorder.funding_frame(),
         }
         stats = compute_stats(
             **tables,
             starting_balance=float(config.venue.starting_balance),
-            start_ns=config.period.start_ns,
+            start_ns=start_ns,
             end_ns=config.period.end_ns,
             events=engine.iteration,
             wall_secs=wall,
+            settings=config.stats,
         )
+        stats = covered_stats(
+            stats,
+            tables["equity"],
+            float(config.venue.starting_balance),
+            period_coverage(found, start_ns),
+            config.stats,
+        )
+        stats["warmup_secs"] = config.period.warmup.total_seconds()
         # Preparing derived data is part of what a features run costs: recorded apart from the
         # engine's wall time so that cold and warm runs can be compared.
         stats["fidelity"] = config.data.fidelity
@@ -411,8 +499,8 @@ def run_backtest(
             currency=config.venue.currency,
             stats=stats,
             account=account_frame(engine.cache.account_for_venue(Venue(config.venue.name))),
-            series=recorder.series_frame(),
-            notes=run_notes(config, tables, stats),
+            series=_from(recorder.series_frame(), start_ns),
+            notes=run_notes(config, tables, stats) + rules.notes + _warmup_notes(config, gate, engine),
             **tables,
         )
     finally:
@@ -434,4 +522,74 @@ def run_notes(config: RunConfig, tables: dict, stats: dict) -> list[str]:
         )
     if config.venue.charge_funding and stats["funding_settlements"] == 0:
         notes.append("no funding settlement fell in the period")
+    if config.venue.charge_funding and not tables["funding"].empty:
+        notes.append(mark_source_note(tables["funding"]))
+    covered = stats.get("coverage") or {}
+    if covered and not covered["complete"]:
+        missing = "; ".join(f"{label}: {', '.join(days)}" for label, days in covered["missing"].items())
+        notes.append(
+            f"the catalog covers {covered['share']:.1%} of the period (gaps: {missing}); "
+            "return statistics use the covered time only"
+        )
     return notes
+
+
+# How the run notes name each mark source (backtest.funding).
+_SOURCE_WORDS = {
+    MARK_KLINE: "the exchange's mark price (mark klines)",
+    QUOTE_MID: "the book mid",
+    LAST_TRADE: "the last trade",
+    BAR_CLOSE: "the last bar close",
+    "": "no price (flat book)",
+}
+
+
+def mark_source_note(funding: pd.DataFrame) -> str:
+    """
+    Return how many settlements used each mark source, e.g. ``9 at the exchange's mark price``.
+
+    Parameters
+    ----------
+    funding : pd.DataFrame
+        The funding ledger (``ts``, ``instrument_id``, ``mark_source``).
+
+    Returns
+    -------
+    str
+
+    """
+    # One ledger row per settled position: a settlement is one (calc_time, instrument).
+    settlements = funding.drop_duplicates(["ts", "instrument_id"])
+    counts = settlements["mark_source"].fillna("").value_counts()
+    parts = [f"{n} at {_SOURCE_WORDS.get(source, source)}" for source, n in counts.items()]
+    return f"funding marks: {', '.join(parts)}"
+
+
+def streamed_config(config: RunConfig) -> RunConfig:
+    """Return the config whose period is the streamed time (its warm-up included, none left)."""
+    period = config.period
+    if not period.warmup:
+        return config
+    moved = period.model_copy(update={"start": period.start - period.warmup, "warmup": timedelta(0)})
+    return config.model_copy(update={"period": moved})
+
+
+def period_coverage(found: PeriodCoverage, start_ns: int) -> PeriodCoverage:
+    """Return the coverage of the period itself from that of the streamed time (warm-up included)."""
+    return PeriodCoverage(start_ns, found.end_ns, found.sources)
+
+
+def _from(frame: pd.DataFrame, start_ns: int) -> pd.DataFrame:
+    return frame[frame["ts"] >= start_ns].reset_index(drop=True)
+
+
+def _warmup_notes(config: RunConfig, gate: TradingGate | None, engine) -> list[str]:
+    if gate is None:
+        return []
+    start_ns = config.period.start_ns
+    denied = [o for o in engine.cache.orders() if o.status == OrderStatus.DENIED and o.ts_init < start_ns]
+    warm_start = (config.period.start - config.period.warmup).isoformat()
+    return [
+        f"warm-up from {warm_start}: data streamed, trading halted until the start; "
+        f"{len(denied)} order(s) submitted before it were denied"
+    ]

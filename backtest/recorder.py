@@ -23,6 +23,7 @@ LEDGER_COLUMNS = [
     "position_id",
     "signed_qty",
     "mark",
+    "mark_source",
     "rate",
     "payment",
     "currency",
@@ -78,7 +79,13 @@ class BusRecorder:
         return frame.astype({"ts": "int64", "name": "string", "value": "float64"})
 
     def funding_frame(self) -> pd.DataFrame:
-        """Return the funding ledger, one row per settled position (or flat settlement)."""
+        """
+        Return the funding ledger, one row per settled position (or flat settlement).
+
+        ``mark_source`` says where each row's mark comes from (``backtest.funding``:
+        ``mark_kline``, the exchange's mark price; else ``quote_mid``, ``last_trade`` or
+        ``bar_close``; ``""`` when no price was known yet).
+        """
         rows = [
             (
                 p.ts_event,
@@ -86,6 +93,7 @@ class BusRecorder:
                 p.position_id,
                 float(p.signed_qty),
                 float(p.mark) if p.mark is not None else float("nan"),
+                p.mark_source,
                 float(p.rate),
                 float(p.payment),
                 p.currency,
@@ -99,6 +107,7 @@ class BusRecorder:
                 "ts": "int64",
                 "instrument_id": "string",
                 "position_id": "string",
+                "mark_source": "string",
                 "currency": "string",
             }
         )

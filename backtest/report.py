@@ -287,8 +287,17 @@ def build_figure(outcome: RunOutcome) -> go.Figure:
     funding = outcome.funding
     paid = funding[funding["payment"] != 0] if not funding.empty else funding
     if not paid.empty:
+        # Each payment's hover says where its mark came from (mark kline or book mid).
+        sources = paid["mark_source"] if "mark_source" in paid else None
         fig.add_trace(
-            go.Bar(x=_times(paid["ts"]), y=paid["payment"], name="funding payment"), row=row, col=1
+            go.Bar(
+                x=_times(paid["ts"]),
+                y=paid["payment"],
+                name="funding payment",
+                hovertext=None if sources is None else "mark: " + sources.astype(str),
+            ),
+            row=row,
+            col=1,
         )
         fig.add_trace(
             go.Scatter(

@@ -1,108 +1,49 @@
 """Instrument specs (with dated rules) from ``configs/instruments.toml`` → Nautilus instruments in the catalog."""
 
-import datetime as dt
 import hashlib
-import json
 import tomllib
-from dataclasses import asdict
 from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import fields
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from nautilus_trader.model.currencies import Currency
-from nautilus_trader.model.identifiers import InstrumentId
-from nautilus_trader.model.identifiers import Symbol
-from nautilus_trader.model.instruments import CryptoPerpetual
-from nautilus_trader.model.instruments import CurrencyPair
 from nautilus_trader.model.instruments import Instrument
-from nautilus_trader.model.objects import Money
-from nautilus_trader.model.objects import Price
-from nautilus_trader.model.objects import Quantity
 from nautilus_trader.persistence.catalog.parquet import _timestamps_to_filename
 from nautilus_trader.persistence.funcs import class_to_filename
 from nautilus_trader.persistence.funcs import urisafe_identifier
 from nautilus_trader.serialization.arrow.serializer import ArrowSerializer
 
+from catalog import rules as catalog_rules
+from catalog.rules import INSTRUMENT_TS_INIT
+from catalog.rules import PERPETUAL_MARKET
+from catalog.rules import InstrumentRules
 from etl.archive import FUTURES_UM
 from etl.archive import SPOT
-from etl.catalog_layout import ETL_DIR
 from etl.rules import RULE_KEYS
-from etl.rules import Era
 from etl.rules import Grid
 from etl.rules import build_eras
-from etl.rules import decimals
-from etl.rules import era_on
 from etl.writer import atomic_write_bytes
 
+# The catalog's rules model names the archive's USD-M market path; both must agree.
+assert PERPETUAL_MARKET == FUTURES_UM
+
 DEFAULT_INSTRUMENTS_FILE = Path(__file__).resolve().parents[1] / "configs" / "instruments.toml"
-# Fixed so that re-writing an instrument replaces its file instead of adding a second version.
-INSTRUMENT_TS_INIT = 0
-VENUE = "BINANCE"
 _STATIC_KEYS = frozenset({"base", "quote", "margin_init", "margin_maint"})
 _KEYS = _STATIC_KEYS | RULE_KEYS
-_SECTIONS = {FUTURES_UM: "perpetual", SPOT: "spot"}
 
 
 @dataclass(frozen=True)
-class InstrumentSpec:
+class InstrumentSpec(InstrumentRules):
     """
     One tradable symbol on one market: its currencies, margins and dated exchange rules.
 
-    The rule fields (``tick_size`` ... ``taker_fee``) read the latest era; ``eras`` holds them all.
-    The catalog's grid (``price_precision``, ``size_precision``) is the finest of every era, so
-    that data of any era is represented exactly.
+    The catalog's rule model (``catalog.rules.InstrumentRules``: eras, precisions, the instrument
+    of any day) plus what validation needs: per-day grids and a fingerprint of their history. The
+    rule fields (``tick_size`` ...) read the latest era; ``eras`` holds them all. The catalog's
+    grid (``price_precision``, ``size_precision``) is the finest of every era, so that data of any
+    era is represented exactly.
     """
-
-    symbol: str
-    market: str
-    base: str
-    quote: str
-    margin_init: str
-    margin_maint: str
-    eras: tuple[Era, ...]
-    source: str = ""
-
-    @property
-    def section(self) -> str:
-        """Return the TOML table name, e.g. ``spot.BTCUSDT``."""
-        return f"{_SECTIONS[self.market]}.{self.symbol}"
-
-    @property
-    def current(self) -> Era:
-        """Return the latest era's rules."""
-        return self.eras[-1]
-
-    @property
-    def tick_size(self) -> str:
-        """Return the latest tick size."""
-        return self.current.tick_size
-
-    @property
-    def step_size(self) -> str:
-        """Return the latest step size."""
-        return self.current.step_size
-
-    @property
-    def instrument_id(self) -> str:
-        """Return the Nautilus instrument id (``BTCUSDT-PERP.BINANCE`` or ``BTCUSDT.BINANCE``)."""
-        suffix = "-PERP" if self.market == FUTURES_UM else ""
-        return f"{self.symbol}{suffix}.{VENUE}"
-
-    @property
-    def price_precision(self) -> int:
-        """Return the decimals of the catalog's price grid (the finest tick of every era)."""
-        return max(decimals(e.tick_size) for e in self.eras)
-
-    @property
-    def size_precision(self) -> int:
-        """Return the decimals of the catalog's quantity grid (the finest step of every era)."""
-        return max(decimals(e.step_size) for e in self.eras)
-
-    def era_on(self, day: dt.date) -> Era:
-        """Return the rules in force at the start of UTC `day`."""
-        return era_on(self.eras, day)
 
     def grid(self, key: str) -> Grid:
         """Return the per-day grid of ``tick_size`` (prices) or ``step_size`` (quantities)."""
@@ -113,56 +54,6 @@ class InstrumentSpec:
         """Return a digest of what validation uses (the grids' history): a change re-ingests."""
         history = [(str(e.since), e.tick_size, e.step_size) for e in self.eras]
         return hashlib.sha256(repr(history).encode()).hexdigest()[:16]
-
-    def to_instrument(self, on: dt.date | None = None) -> Instrument:
-        """
-        Build the Nautilus instrument.
-
-        Parameters
-        ----------
-        on : dt.date | None
-            None: the catalog's instrument, whose increments are the finest of every era (so that
-            any era's data lies on its grid) and whose order limits and fees are the latest era's.
-            A date: the rules in force on that UTC day, on the catalog's grid (for the orders of a
-            backtest of that day).
-
-        """
-        rules = self.current if on is None else self.era_on(on)
-        tick, step = rules.tick_size, rules.step_size
-        if on is None:
-            tick = min((e.tick_size for e in self.eras), key=Decimal)
-            step = min((e.step_size for e in self.eras), key=Decimal)
-        min_qty, max_qty, min_notional = rules.min_quantity, rules.max_quantity, rules.min_notional
-        price_precision, size_precision = self.price_precision, self.size_precision
-        common = dict(
-            instrument_id=InstrumentId.from_str(self.instrument_id),
-            raw_symbol=Symbol(self.symbol),
-            base_currency=Currency.from_str(self.base),
-            quote_currency=Currency.from_str(self.quote),
-            price_precision=price_precision,
-            size_precision=size_precision,
-            price_increment=Price(Decimal(tick), price_precision),
-            size_increment=Quantity(Decimal(step), size_precision),
-            max_quantity=Quantity(Decimal(max_qty), size_precision),
-            min_quantity=Quantity(Decimal(min_qty), size_precision),
-            max_notional=None,
-            min_notional=Money.from_str(f"{min_notional} {self.quote}"),
-            max_price=None,
-            min_price=None,
-            margin_init=Decimal(self.margin_init),
-            margin_maint=Decimal(self.margin_maint),
-            maker_fee=Decimal(rules.maker_fee),
-            taker_fee=Decimal(rules.taker_fee),
-            ts_event=INSTRUMENT_TS_INIT,
-            ts_init=INSTRUMENT_TS_INIT,
-        )
-        if self.market == FUTURES_UM:
-            return CryptoPerpetual(
-                settlement_currency=Currency.from_str(self.quote),
-                is_inverse=False,
-                **common,
-            )
-        return CurrencyPair(**common)
 
 
 class InstrumentSpecs:
@@ -254,7 +145,7 @@ def write_instrument(catalog: Path, instrument: Instrument) -> Path:
 
 def rules_path(catalog: Path, instrument_id: str) -> Path:
     """Return where the catalog keeps an instrument's dated rules (``_etl/rules/<id>.json``)."""
-    return Path(catalog) / ETL_DIR / "rules" / f"{instrument_id}.json"
+    return catalog_rules.rules_path(catalog, instrument_id)
 
 
 def write_rules(catalog: Path, spec: InstrumentSpec) -> Path:
@@ -262,8 +153,8 @@ def write_rules(catalog: Path, spec: InstrumentSpec) -> Path:
     Record a spec with its dated rules in the catalog (atomically, only when it changed).
 
     The catalog's instrument carries one set of rules; this file keeps the history, so that a
-    backtest can apply the rules in force during its period (``read_spec(...).to_instrument(on=day)``)
-    even when the catalog was built with another ``--instruments`` file.
+    backtest can apply the rules in force during its period (``catalog.rules.read_rules``) even
+    when the catalog was built with another ``--instruments`` file.
 
     Returns
     -------
@@ -271,12 +162,7 @@ def write_rules(catalog: Path, spec: InstrumentSpec) -> Path:
         The rules file.
 
     """
-    payload = asdict(spec) | {"eras": [asdict(e) | {"since": e.since.isoformat() if e.since else None} for e in spec.eras]}
-    data = (json.dumps(payload, indent=1, sort_keys=True) + "\n").encode()
-    path = rules_path(catalog, spec.instrument_id)
-    if not (path.exists() and path.read_bytes() == data):
-        atomic_write_bytes(path, data)
-    return path
+    return catalog_rules.write_rules(catalog, spec)
 
 
 def read_spec(catalog: Path, instrument_id: str) -> InstrumentSpec:
@@ -289,9 +175,5 @@ def read_spec(catalog: Path, instrument_id: str) -> InstrumentSpec:
         If the catalog has no rules for the instrument (ingested before rules were recorded).
 
     """
-    path = rules_path(catalog, instrument_id)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no dated rules recorded for {instrument_id}; re-run the ingest to record them")
-    raw = json.loads(path.read_text())
-    eras = tuple(Era(**(e | {"since": dt.date.fromisoformat(e["since"]) if e["since"] else None})) for e in raw.pop("eras"))
-    return InstrumentSpec(**raw, eras=eras)
+    rules = catalog_rules.read_rules(catalog, instrument_id)
+    return InstrumentSpec(**{f.name: getattr(rules, f.name) for f in fields(InstrumentRules)})

@@ -13,47 +13,20 @@ eras, so that day's rows may lie on either era's grid.
 
 import datetime as dt
 import math
-from dataclasses import dataclass
-from dataclasses import fields
 from decimal import Decimal
 
 import numpy as np
 
+# The rules' data model is the catalog's (the catalog records the history the ETL validated with).
+from catalog.rules import RULE_KEYS
+from catalog.rules import Era
+from catalog.rules import decimals
+from catalog.rules import era_on
+
+__all__ = ["RULE_KEYS", "Era", "Grid", "build_eras", "day_start_ns", "decimals", "era_on", "parse_since"]
+
 NS_PER_DAY = 86_400 * 1_000_000_000
 _EPOCH = dt.date(1970, 1, 1)
-
-
-@dataclass(frozen=True)
-class Era:
-    """
-    The rules of one symbol from one UTC date to the next era's.
-
-    Parameters
-    ----------
-    since : dt.date | None
-        The UTC date the rules took effect; None for the first era (from the listing).
-    tick_size, step_size, min_quantity, max_quantity, min_notional, maker_fee, taker_fee : str
-        Decimal texts, as Binance's filters and fee tiers give them.
-
-    """
-
-    since: dt.date | None
-    tick_size: str
-    step_size: str
-    min_quantity: str
-    max_quantity: str
-    min_notional: str
-    maker_fee: str
-    taker_fee: str
-
-
-RULE_KEYS: frozenset[str] = frozenset(f.name for f in fields(Era) if f.name != "since")
-
-
-def decimals(text: str) -> int:
-    """Return the decimal places of a decimal text (``"0.00100"`` has 3)."""
-    exponent = Decimal(text).normalize().as_tuple().exponent
-    return max(0, -int(exponent))
 
 
 def parse_since(value: object, where: str) -> dt.date:
@@ -116,15 +89,6 @@ def build_eras(base: dict[str, str], changes: list[dict], where: str) -> tuple[E
             if not Decimal(getattr(era, key)) > 0:
                 raise ValueError(f"{where}: {key} = {getattr(era, key)!r} must be positive")
     return tuple(eras)
-
-
-def era_on(eras: tuple[Era, ...], day: dt.date) -> Era:
-    """Return the era in force at the start of UTC `day` (a change dated `day` included)."""
-    chosen = eras[0]
-    for era in eras[1:]:
-        if era.since <= day:
-            chosen = era
-    return chosen
 
 
 def day_start_ns(day: dt.date) -> int:

@@ -87,6 +87,7 @@ def observe_market(
     families: list[str] | None = None,
     venue: dict[str, Any] | None = None,
     execution: dict[str, Any] | None = None,
+    period: dict[str, Any] | None = None,
     **params: Any,
 ) -> tuple[RunOutcome, list[dict]]:
     """
@@ -102,15 +103,17 @@ def observe_market(
         The period's end (it starts at the fixtures' first midnight).
     families : list[str], optional
         The data families.
-    venue, execution : dict[str, Any], optional
-        ``[venue]`` and ``[execution]`` settings.
+    venue, execution, period : dict[str, Any], optional
+        ``[venue]``, ``[execution]`` and extra ``[period]`` settings (e.g. ``allow_gaps``).
     **params : Any
         Observer parameters besides ``instrument_id`` and ``record_path``.
 
     """
     write_market(root / "catalog", market)
     sections = {
-        name: values for name, values in (("venue", venue), ("execution", execution)) if values
+        name: values
+        for name, values in (("venue", venue), ("execution", execution), ("period", period))
+        if values
     }
     config = make_config(
         root / "catalog",

@@ -38,7 +38,8 @@ def gap_run(tmp_path_factory):
         + [metrics(T0 + k * 5 * MINUTE, 2.0 + k) for k in range(1, 60)],
     )
     outcome, records = observe_market(
-        root, market, "2024-01-01T05:00:00Z", families=["quotes", "funding", "metrics"]
+        # The market starts after the period does, deliberately: gaps allowed.
+        root, market, "2024-01-01T05:00:00Z", families=["quotes", "funding", "metrics"], period={"allow_gaps": True}
     )
     return market, outcome, records
 

@@ -246,6 +246,7 @@ def test_each_instrument_settles_at_its_own_rate_and_mark(tmp_path: Path):
         },
         families=["quotes", "funding"],
         data={"instruments": [str(INSTRUMENT_ID), str(eth)]},
+        period={"allow_gaps": True},  # the quotes stop an hour before the period ends
     )
 
     # Act

@@ -74,3 +74,5 @@ def test_each_settlement_marks_at_the_last_raw_mark_kline_closed_by_its_calc_tim
     for ts, close in expected.items():
         assert Decimal(repr(float(settled[ts]))) == close
     assert (ledger["payment"].iloc[1:] != 0).all()  # long 0.010 from 01:00: every later settlement pays
+    assert list(ledger["mark_source"]) == ["quote_mid"] + ["mark_kline"] * 5
+    assert "funding marks: 5 at the exchange's mark price (mark klines), 1 at the book mid" in outcome.notes
