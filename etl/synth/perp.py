@@ -114,11 +114,29 @@ class Quotes:
 
 
 @dataclass(frozen=True)
+class DayQuotes:
+    """A day's bookTicker rows, held compactly (see `quote_parts` for `Quotes` of them)."""
+
+    update_id: np.ndarray
+    bid_ticks: np.ndarray
+    spread: np.ndarray
+    bid_qty: np.ndarray
+    ask_qty: np.ndarray
+    ms_in_day: np.ndarray
+    event_ms: np.ndarray
+    day_ms: int
+    tick: int
+
+    def __len__(self) -> int:
+        return len(self.update_id)
+
+
+@dataclass(frozen=True)
 class PerpDay:
     """One simulated day: trades, quotes, the efficient log price at the requested times, next state."""
 
     trades: Trades
-    quotes: Quotes
+    quotes: DayQuotes
     sampled: tuple[np.ndarray, ...]
     state: PerpState
 
@@ -133,12 +151,21 @@ def trade_parts(trades: Trades, rows: int) -> Iterator[Trades]:
         yield Trades(**values, ids=ids)
 
 
-def quote_parts(quotes: Quotes, rows: int) -> Iterator[Quotes]:
-    """Yield `quotes` in parts of at most `rows` rows, as copies (a queued part pins no day array)."""
-    n = len(quotes.transaction_ms)
+def quote_parts(quotes: DayQuotes, rows: int) -> Iterator[Quotes]:
+    """Yield the day's rows in parts of at most `rows`, as new arrays (a queued part pins no day array)."""
+    n = len(quotes)
     for start in range(0, n, rows):
         part = slice(start, min(n, start + rows))
-        yield Quotes(*(getattr(quotes, f.name)[part].copy() for f in fields(Quotes)))
+        bid = quotes.bid_ticks[part]
+        yield Quotes(
+            update_id=quotes.update_id[part].copy(),
+            bid=bid * quotes.tick,
+            bid_qty=quotes.bid_qty[part].astype(np.int64),
+            ask=(bid + quotes.spread[part]) * quotes.tick,
+            ask_qty=quotes.ask_qty[part].astype(np.int64),
+            transaction_ms=quotes.ms_in_day[part] + np.int64(quotes.day_ms),
+            event_ms=quotes.event_ms[part].copy(),
+        )
 
 
 def _with_blocks(
@@ -185,11 +212,16 @@ def _block_edges(events_per_minute: np.ndarray, limit: int) -> list[int]:
 
 @dataclass
 class _Book:
-    """The day's quote rows (touch in ticks) and trade prints, filled block by block."""
+    """
+    The day's quote rows and trade prints, filled block by block.
+
+    Quote rows are held compactly until the update ids and feed times come: times as ms into the
+    day (int32), the touch as the bid in ticks plus the drawn spread (int16), sizes as int32 lots.
+    """
 
     ms: np.ndarray
     bid: np.ndarray
-    ask: np.ndarray
+    spread: np.ndarray
     bid_qty: np.ndarray
     ask_qty: np.ndarray
     buy: np.ndarray
@@ -198,9 +230,21 @@ class _Book:
     prevailing: np.ndarray
 
     @classmethod
-    def empty(cls, n_q: int, n_t: int) -> "_Book":
-        quote = [np.empty(n_q, dtype=np.int64) for _ in range(5)]
+    def empty(cls, n_q: int, n_t: int, spread: np.ndarray) -> "_Book":
+        """Return an unfilled book for `n_q` quotes with their `spread` and `n_t` trades."""
+        quote = (np.empty(n_q, np.int32), np.empty(n_q, np.int64), spread, np.empty(n_q, np.int32), np.empty(n_q, np.int32))
         return cls(*quote, np.empty(n_t, dtype=bool), *(np.empty(n_t, dtype=np.int64) for _ in range(3)))
+
+    def ask(self, rows: np.ndarray) -> np.ndarray:
+        """Return the ask ticks of quote rows."""
+        return self.bid[rows] + self.spread[rows]
+
+
+def _lots32(lots: np.ndarray) -> np.ndarray:
+    # A touch of 2**31 lots is no market; say so rather than wrap around.
+    if len(lots) and lots.max() > np.iinfo(np.int32).max:
+        raise OverflowError(f"a touch of {lots.max()} lots does not fit the book's int32 sizes")
+    return lots.astype(np.int32)
 
 
 def simulate_perp_day(
@@ -255,7 +299,7 @@ def simulate_perp_day(
     d = draw_perp_day(rng, arrivals, len(block_minute), quote_counts, latent.spread_rate[sl], p)
     trades = TradeIndex.of(t_min)
     quote_first = np.r_[0, np.cumsum(quote_counts)]
-    book = _Book.empty(int(quote_first[-1]), n_t)
+    book = _Book.empty(int(quote_first[-1]), n_t, d.spread)
 
     # Trade sizes and impacts need no prices: the whole day's at once.
     block_buy = blocks.side[in_day][schedule] > 0
@@ -328,13 +372,14 @@ def simulate_perp_day(
             spec,
             p,
         )
-        book.ms[qa:qb] = q_ms
-        book.bid[qa:qb], book.ask[qa:qb], book.bid_qty[qa:qb], book.ask_qty[qa:qb] = touch
+        book.ms[qa:qb] = q_ms - day_ms
+        book.bid[qa:qb] = touch[0]
+        book.bid_qty[qa:qb], book.ask_qty[qa:qb] = _lots32(touch[2]), _lots32(touch[3])
 
         # Trades print at the prevailing touch (maybe a row of an earlier block) and never exceed
         # what it shows...
         prevailing = t_rank + ea - np.arange(ta, tb) - 1
-        price_tick = np.where(buy, book.ask[prevailing], book.bid[prevailing])
+        price_tick = np.where(buy, book.ask(prevailing), book.bid[prevailing])
         print_price = price_tick * spec.tick_size
         lots = lots_from(notional[ta:tb], print_price, spec.lot_size, d.tiny[ta:tb], d.tiny_lots[ta:tb])
         lots = np.minimum(lots, np.where(buy, book.ask_qty[prevailing], book.bid_qty[prevailing]))
@@ -353,7 +398,7 @@ def simulate_perp_day(
 
     # The block rows show the resting order each block trade lifted (after every print is made).
     rows, block_buy_side = book.prevailing[is_block], book.buy[is_block]
-    shown = book.lots[is_block] + shown_extra
+    shown = _lots32(book.lots[is_block] + shown_extra)
     np.maximum.at(book.ask_qty, rows[block_buy_side], shown[block_buy_side])
     np.maximum.at(book.bid_qty, rows[~block_buy_side], shown[~block_buy_side])
 
@@ -367,9 +412,7 @@ def simulate_perp_day(
         state.next_fill_id,
     )
     update_id = update_ids(rest, len(book.ms), state.next_update_id, p)
-    feed_ms = feed_times(rest, book.ms, state.last_feed_ms, p)
-    book.bid *= spec.tick
-    book.ask *= spec.tick
+    feed_ms = feed_times(rest, book.ms, day_ms, state.last_feed_ms, p)
     trades_out = Trades(
         time=t_ms,
         minute=t_min,
@@ -379,14 +422,16 @@ def simulate_perp_day(
         ids=ids,
         is_block=is_block,
     )
-    quotes = Quotes(
+    quotes = DayQuotes(
         update_id=update_id,
-        bid=book.bid,
+        bid_ticks=book.bid,
+        spread=book.spread,
         bid_qty=book.bid_qty,
-        ask=book.ask,
         ask_qty=book.ask_qty,
-        transaction_ms=book.ms,
+        ms_in_day=book.ms,
         event_ms=feed_ms,
+        day_ms=day_ms,
+        tick=spec.tick,
     )
     next_state = PerpState(
         log_price=last_log_price,

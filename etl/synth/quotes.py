@@ -112,14 +112,17 @@ def update_ids(rng: np.random.Generator, n: int, next_update_id: int, p: MarketP
     return ids
 
 
-def feed_times(rng: np.random.Generator, transaction_ms: np.ndarray, last_feed_ms: int, p: MarketParams) -> np.ndarray:
-    """Return push times: a lognormal lag, rare multi-second stalls, and in-order delivery."""
-    n = len(transaction_ms)
+def feed_times(
+    rng: np.random.Generator, ms_in_day: np.ndarray, day_ms: int, last_feed_ms: int, p: MarketParams
+) -> np.ndarray:
+    """Return push times (ms): a lognormal lag, rare multi-second stalls, and in-order delivery."""
+    n = len(ms_in_day)
     mu = np.log(p.feed_lag_median_ms)
     pushed = draws.draw(lambda a, b: (1.0 + rng.lognormal(mu, p.feed_lag_sigma, b - a)).astype(np.int64), n, np.int64)
     stalls = rng.integers(0, n, rng.poisson(p.feed_stalls_per_day))
     pushed[stalls] = rng.uniform(*p.feed_stall_ms, len(stalls)).astype(np.int64)
-    pushed += transaction_ms
+    pushed += ms_in_day
+    pushed += day_ms
     # A stream delivers in order: rows queued behind a stall go out together when it clears.
     np.maximum(pushed, last_feed_ms, out=pushed)
     return np.maximum.accumulate(pushed, out=pushed)
