@@ -296,7 +296,7 @@ def simulate_perp_day(
     n_t = len(t_ms)
     # At least one quote a minute keeps the touch alive in the quietest minutes of thin runs.
     quote_counts = np.maximum(1, rng.poisson(latent.quote_rate[sl]))
-    d = draw_perp_day(rng, arrivals, len(block_minute), quote_counts, latent.spread_rate[sl], p)
+    d = draw_perp_day(rng, arrivals, quote_counts, latent.spread_rate[sl], p)
     trades = TradeIndex.of(t_min)
     quote_first = np.r_[0, np.cumsum(quote_counts)]
     book = _Book.empty(int(quote_first[-1]), n_t, d.spread)
@@ -349,8 +349,7 @@ def simulate_perp_day(
         z = recent / (t_sigma[ta:tb] * np.sqrt(window / MINUTE_MS))
         buy_prob = np.clip(latent.buy_prob[sl][t_min[ta:tb]] + p.momentum_takers * np.tanh(z), 0.02, 0.98)
         buy = d.taker_u[ta:tb] < buy_prob
-        block = is_block[ta:tb]
-        buy[block] = block_buy[blocks_before[ta] : blocks_before[tb]]
+        buy[is_block[ta:tb]] = block_buy[blocks_before[ta] : blocks_before[tb]]
         moves[t_rank] += np.where(buy, 1.0, -1.0) * impact[ta:tb]
         if moved is not None:
             moves[0] += moved
@@ -376,33 +375,35 @@ def simulate_perp_day(
         book.bid[qa:qb] = touch[0]
         book.bid_qty[qa:qb], book.ask_qty[qa:qb] = _lots32(touch[2]), _lots32(touch[3])
 
-        # Trades print at the prevailing touch (maybe a row of an earlier block) and never exceed
-        # what it shows...
+        # Trades print at the prevailing touch (maybe a row of an earlier block).
         prevailing = t_rank + ea - np.arange(ta, tb) - 1
-        price_tick = np.where(buy, book.ask(prevailing), book.bid[prevailing])
-        print_price = price_tick * spec.tick_size
-        lots = lots_from(notional[ta:tb], print_price, spec.lot_size, d.tiny[ta:tb], d.tiny_lots[ta:tb])
-        lots = np.minimum(lots, np.where(buy, book.ask_qty[prevailing], book.bid_qty[prevailing]))
-        # ...except blocks, which lift a large resting order that the prevailing row shows.
-        lots[block] = np.ceil(notional[ta:tb][block] / (print_price[block] * spec.lot_size)).astype(np.int64)
-        book.buy[ta:tb], book.price_tick[ta:tb], book.lots[ta:tb], book.prevailing[ta:tb] = buy, price_tick, lots, prevailing
+        book.price_tick[ta:tb] = np.where(buy, book.ask(prevailing), book.bid[prevailing])
+        book.buy[ta:tb], book.prevailing[ta:tb] = buy, prevailing
 
         next_start = day_ms + m1 * MINUTE_MS
         path_back.keep(win_ms, (win_path,), next_start)
         price_back.keep(price_ms, (win_price,), next_start)
         last_event_ms, path_end, moved = int(ev_ms[-1]), path[-1], moves[-1]
     last_log_price = float(log_price[-1])
-    rest, shown_extra = d.rest, d.shown_extra
+    # The ask noise's generator has read its whole phase: the stream goes on from there.
+    rest = d.ask_noise
     # Free the day's shocks and pressure before the ids and feed times take their memory.
     del d, moves, path, log_price, win_path, win_price, touch, noise
 
+    # Trades never exceed what the prevailing row shows...
+    buy, prevailing = book.buy, book.prevailing
+    print_price = book.price_tick * spec.tick_size
+    tiny = rest.random(n_t) < p.min_lot_share
+    lots = lots_from(notional, print_price, spec.lot_size, tiny, rest.integers(1, 4, n_t))
+    book.lots = np.minimum(lots, np.where(buy, book.ask_qty[prevailing], book.bid_qty[prevailing]))
+    # ...except blocks, which lift a large resting order that the prevailing row shows.
+    book.lots[is_block] = np.ceil(notional[is_block] / (print_price[is_block] * spec.lot_size)).astype(np.int64)
     # The block rows show the resting order each block trade lifted (after every print is made).
-    rows, block_buy_side = book.prevailing[is_block], book.buy[is_block]
-    shown = _lots32(book.lots[is_block] + shown_extra)
+    rows, block_buy_side = prevailing[is_block], buy[is_block]
+    shown = _lots32(book.lots[is_block] + rest.integers(0, 50, int(is_block.sum())))
     np.maximum.at(book.ask_qty, rows[block_buy_side], shown[block_buy_side])
     np.maximum.at(book.bid_qty, rows[~block_buy_side], shown[~block_buy_side])
 
-    print_price = book.price_tick * spec.tick_size
     ids = trade_ids(
         rest,
         book.lots * print_price * spec.lot_size,

@@ -5,9 +5,9 @@ Phase by phase, as a whole-day simulation draws them: trade arrivals and block t
 counts; four quote-level draws placing the quotes (uniforms for reactive quotes, uniforms for
 their source trade, exponential reaction delays, uniforms for the others); event-level price
 shocks and book-pressure noise; trade-level taker sides and sizes; quote-level spreads and depth
-noise (bid, then ask); trade-level minimum-size orders and block quantities. The trade ids, quote
-update ids and feed delays come after them and depend on the simulated trades, so the caller
-draws those from the stream once the trades are known (`PerpDraws.rest`).
+noise (bid, then ask). Then come trade-level minimum-size orders and block quantities, the trade
+ids, quote update ids and feed delays: they need the whole day's prints, so the caller draws them
+from the stream after the blocks (`PerpDraws.ask_noise` ends where they start).
 
 Trade-level draws are small and kept whole. Quote- and event-level ones are a day of real volume
 (20M+ values each): uniforms are read block by block from forks of the stream, small integers are
@@ -30,7 +30,8 @@ class PerpDraws:
     One day's random numbers, or generators positioned at them, for the block-by-block simulation.
 
     Quote-level fields are in quote time order (quotes of minute 0 first), event-level fields in
-    event order, trade-level fields in trade order.
+    event order, trade-level fields in trade order. `ask_noise` is the day's stream itself: once
+    the blocks have read the ask noise from it, it goes on with the day's remaining draws.
     """
 
     reactive: np.random.Generator
@@ -44,10 +45,6 @@ class PerpDraws:
     spread: np.ndarray
     bid_noise: np.random.Generator
     ask_noise: np.random.Generator
-    tiny: np.ndarray
-    tiny_lots: np.ndarray
-    shown_extra: np.ndarray
-    rest: np.random.Generator
 
 
 def quote_minutes(quote_counts: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -58,7 +55,6 @@ def quote_minutes(quote_counts: np.ndarray, start: int, stop: int) -> np.ndarray
 def draw_perp_day(
     rng: np.random.Generator,
     arrivals: Arrivals,
-    n_blocks: int,
     quote_counts: np.ndarray,
     spread_rate: np.ndarray,
     p: MarketParams,
@@ -72,8 +68,6 @@ def draw_perp_day(
         The day's perpetual stream, right after the quote counts were drawn.
     arrivals : Arrivals
         The day's trade arrivals (with the blocks).
-    n_blocks : int
-        Block trades among them.
     quote_counts : np.ndarray
         Quotes per minute of the day.
     spread_rate : np.ndarray
@@ -108,12 +102,6 @@ def draw_perp_day(
     spread = draws.draw(spreads, n_q, np.int16)
     bid_noise = draws.fork(rng)
     draws.skip(rng.standard_normal, n_q)
-    ask_noise = draws.fork(rng)
-    draws.skip(rng.standard_normal, n_q)
-
-    tiny = rng.random(n_t) < p.min_lot_share
-    tiny_lots = rng.integers(1, 4, n_t)
-    shown_extra = rng.integers(0, 50, n_blocks)
     return PerpDraws(
         reactive=reactive,
         source=source,
@@ -125,9 +113,5 @@ def draw_perp_day(
         size_noise=size_noise,
         spread=spread,
         bid_noise=bid_noise,
-        ask_noise=ask_noise,
-        tiny=tiny,
-        tiny_lots=tiny_lots,
-        shown_extra=shown_extra,
-        rest=rng,
+        ask_noise=rng,
     )
