@@ -192,10 +192,14 @@ class FeatureReplayConfig(ActorConfig, frozen=True, kw_only=True):
 
 def _feature_rows(instrument_id: str, files: tuple[str, ...], start_ns: int, end_ns: int) -> Iterator[Data]:
     for path in files:
-        ts, values = read_feature_day(Path(path))
-        keep = np.flatnonzero((ts > start_ns) & (ts <= end_ns))
+        closes, values = read_feature_day(Path(path))
+        # A row is published one nanosecond before its kline close: it summarises every event
+        # before the close, all of them delivered by then, and it reaches the strategy before
+        # the kline and before any event stamped at the close, as the live indicators' values do.
+        stamps = closes - 1
+        keep = np.flatnonzero((stamps > start_ns) & (closes <= end_ns))
         columns = {name: column[keep].tolist() for name, column in values.items()}
-        for row, stamp in enumerate(ts[keep].tolist()):
+        for row, stamp in enumerate(stamps[keep].tolist()):
             yield IndicatorValues(
                 instrument_id, {name: column[row] for name, column in columns.items()}, stamp
             )
@@ -203,11 +207,11 @@ def _feature_rows(instrument_id: str, files: tuple[str, ...], start_ns: int, end
 
 class FeatureReplay(CustomDataReplay):
     """
-    Publish precomputed indicator values (``IndicatorValues``) at their kline closes.
+    Publish precomputed indicator values (``IndicatorValues``) just before their kline closes.
 
-    The same alert mechanism as ``CustomDataReplay``: a row stamped at a kline close fires after
-    the kline itself (market data first at one timestamp), so a strategy has updated its bar
-    indicators when the values arrive.
+    The same alert mechanism as ``CustomDataReplay``. A row is stamped one nanosecond before the
+    close it was sampled at, so the strategy holds the values when the kline arrives and decides
+    in ``on_bar`` exactly as in tick fidelity, before any event stamped at the close.
 
     Parameters
     ----------

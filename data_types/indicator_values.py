@@ -1,4 +1,4 @@
-"""Indicator values precomputed from the full tick stream, delivered at a 1-minute kline close."""
+"""Indicator values precomputed from the full tick stream, delivered just before a kline close."""
 
 from nautilus_trader.core.data import Data
 
@@ -8,11 +8,13 @@ class IndicatorValues(Data):
     The values of a strategy's tick-fed indicators at one 1-minute kline close (features fidelity).
 
     In features fidelity the indicators fed by quotes and trades are run ahead of the backtest over
-    the full-resolution catalog (``backtest.fidelity``), sampled at every kline close, and
-    published as these rows at that close, after the kline itself. A value is what the live
-    indicator held after every quote and trade stamped before the close; NaN while it warms up.
-    Strategies subscribe with ``self.subscribe_data(DataType(IndicatorValues, metadata=
-    {"instrument_id": ...}))`` and hand the row to ``indicators.PrecomputedIndicator``s.
+    the full-resolution catalog (``backtest.fidelity``), sampled at every kline close ``T``, and
+    published as these rows stamped ``T - 1 ns``: a value is what the live indicator held after
+    every quote and trade stamped before ``T`` (NaN while it warms up), all of them delivered by
+    ``T - 1``, so the strategy holds the values when the kline arrives at ``T``, as it holds the
+    live indicators' values in tick fidelity. Strategies subscribe with
+    ``self.subscribe_data(DataType(IndicatorValues, metadata={"instrument_id": ...}))`` and hand
+    the row to ``indicators.PrecomputedIndicator`` stand-ins.
 
     Parameters
     ----------
@@ -21,7 +23,7 @@ class IndicatorValues(Data):
     values : dict[str, float]
         Value per indicator name (the names the strategy declared).
     ts : int
-        The kline close (``ts_init`` of the bar), ns.
+        One nanosecond before the kline close the values were sampled at.
 
     """
 
@@ -32,12 +34,12 @@ class IndicatorValues(Data):
 
     @property
     def ts_event(self) -> int:
-        """Return the kline close the values were sampled at."""
+        """Return one nanosecond before the kline close the values were sampled at."""
         return self._ts
 
     @property
     def ts_init(self) -> int:
-        """Return the kline close the values were sampled at."""
+        """Return one nanosecond before the kline close the values were sampled at."""
         return self._ts
 
     def __repr__(self) -> str:

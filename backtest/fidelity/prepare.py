@@ -19,6 +19,7 @@ from nautilus_trader.common.config import resolve_path
 from backtest.config import RunConfig
 from backtest.fidelity.conflate import build_conflated
 from backtest.fidelity.features import FeatureChain
+from backtest.fidelity.features import FeatureSet
 from backtest.fidelity.features import FidelityError
 from backtest.fidelity.features import build_features
 from backtest.fidelity.features import feature_sets
@@ -59,6 +60,22 @@ def strategy_supports_features(config: RunConfig) -> None:
         )
 
 
+def run_feature_sets(config: RunConfig) -> list[FeatureSet]:
+    """
+    Return the feature sets a run's strategy declares.
+
+    Raises
+    ------
+    FidelityError
+        If the strategy does not support the features fidelity.
+
+    """
+    strategy_supports_features(config)
+    params = dict(config.strategy.params)
+    strategy_config = config.strategy_config_class().parse(msgspec.json.encode(params))
+    return feature_sets(resolve_path(config.strategy.path), strategy_config)
+
+
 def prepare(config: RunConfig, progress: bool = False) -> Prepared:
     """
     Build the derived data a features-fidelity run needs (nothing that is already current).
@@ -81,11 +98,8 @@ def prepare(config: RunConfig, progress: bool = False) -> Prepared:
 
     """
     started = time.perf_counter()
-    strategy_supports_features(config)
+    sets = run_feature_sets(config)
     root = config.catalog.resolved()
-    params = dict(config.strategy.params)
-    strategy_config = config.strategy_config_class().parse(msgspec.json.encode(params))
-    sets = feature_sets(resolve_path(config.strategy.path), strategy_config)
     fingerprints = Fingerprints(root)
     start, end = config.period.start_ns, config.period.end_ns
 

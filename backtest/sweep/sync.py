@@ -32,6 +32,7 @@ from typing import Any
 
 import fsspec
 import pyarrow.parquet as pq
+from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.persistence.catalog.parquet import _parse_filename_timestamps
 from nautilus_trader.persistence.funcs import class_to_filename
@@ -40,6 +41,10 @@ from nautilus_trader.persistence.funcs import urisafe_identifier
 from backtest.config import CUSTOM_FAMILIES
 from backtest.config import CatalogSection
 from backtest.config import RunConfig
+from backtest.fidelity.prepare import run_feature_sets
+from catalog.derived import conflated_root
+from catalog.derived import features_dir
+from catalog.layout import family_dir
 from backtest.node import CUSTOM_TYPES
 from backtest.node import MARKET_TYPES
 
@@ -73,7 +78,9 @@ def _version(info: dict[str, Any]) -> str:
     return json.dumps({"size": info.get("size"), **fields}, sort_keys=True, default=str)
 
 
-def _listing(fs: fsspec.AbstractFileSystem, folder: str) -> dict[str, dict[str, Any]]:
+def _listing(
+    fs: fsspec.AbstractFileSystem, folder: str, suffixes: tuple[str, ...] = (".parquet",)
+) -> dict[str, dict[str, Any]]:
     try:
         entries = fs.ls(folder, detail=True)
     except FileNotFoundError:
@@ -81,7 +88,7 @@ def _listing(fs: fsspec.AbstractFileSystem, folder: str) -> dict[str, dict[str, 
     return {
         entry["name"].rstrip("/").rsplit("/", 1)[-1]: entry
         for entry in entries
-        if entry["name"].endswith(".parquet")
+        if entry["name"].endswith(suffixes)
     }
 
 
@@ -110,12 +117,14 @@ class _Syncer:
         )
         self.downloaded = 0
 
-    def source(self, relative: str) -> dict[str, dict[str, Any]]:
-        """Return a remote folder's Parquet files, and drop local ones it no longer has."""
-        remote = _listing(self.fs, f"{self.root}/{relative}")
+    def source(
+        self, relative: str, suffixes: tuple[str, ...] = (".parquet",)
+    ) -> dict[str, dict[str, Any]]:
+        """Return a remote folder's files (by suffix), and drop local ones it no longer has."""
+        remote = _listing(self.fs, f"{self.root}/{relative}", suffixes)
         folder = self.local / relative
         if folder.is_dir():
-            for stale in folder.glob("*.parquet"):
+            for stale in (p for p in folder.iterdir() if p.name.endswith(suffixes)):
                 if stale.name not in remote:
                     stale.unlink()
                     self.manifest.pop(f"{relative}/{stale.name}", None)
@@ -189,6 +198,26 @@ def _sync_family(syncer: _Syncer, family: str, relative: str, start: int, end: i
                 break
 
 
+def _sync_derived(syncer: _Syncer, config: RunConfig) -> None:
+    # A features-fidelity run also reads the catalog's derived data (prepared once, e.g. by
+    # ``run_backtest.py --prepare`` on the shared catalog) and the ingest manifest its
+    # fingerprints come from: with both, the node validates instead of rebuilding.
+    manifest = syncer.source("_etl", (".json",))
+    if "manifest.json" in manifest:
+        syncer.fetch("_etl", "manifest.json", manifest["manifest.json"])
+    for feature_set in run_feature_sets(config):
+        folder = features_dir(Path("."), feature_set.instrument_id, feature_set.key, config.period.start_ns)
+        relative = folder.as_posix().removeprefix("./")
+        for name, info in syncer.source(relative, (".parquet", ".npz")).items():
+            syncer.fetch(relative, name, info)
+    interval = config.data.conflation_ms
+    if interval:
+        for instrument_id in config.data.instruments:
+            folder = family_dir(conflated_root(Path("."), interval), QuoteTick, instrument_id)
+            relative = folder.as_posix().removeprefix("./")
+            _sync_family(syncer, "quotes", relative, config.period.start_ns, config.period.end_ns)
+
+
 def sync_catalog_slice(config: RunConfig, cache: Path) -> Path:
     """
     Copy what ``config`` reads from its remote catalog into the local cache; return the local root.
@@ -209,6 +238,7 @@ def sync_catalog_slice(config: RunConfig, cache: Path) -> Path:
     url = config.catalog.path
     data = config.data
     key = (url, tuple(data.instruments), tuple(data.families), data.bar_spec, str(config.period))
+    key += (data.fidelity, data.conflation_ms, config.strategy.model_dump_json())
     if key not in _synced:
         folder = cache_folder(url, cache)
         with _locked(folder / ".lock"):
@@ -219,6 +249,8 @@ def sync_catalog_slice(config: RunConfig, cache: Path) -> Path:
                     _sync_family(
                         syncer, family, relative, config.period.start_ns, config.period.end_ns
                     )
+                if data.fidelity == "features":
+                    _sync_derived(syncer, config)
             finally:
                 syncer.save()
         _synced[key] = syncer.local

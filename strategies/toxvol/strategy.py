@@ -104,8 +104,6 @@ class ToxicityConditionedVolatility(Strategy):
         self._pending: PendingEntry | None = None
         self._exit: ExitReason | None = None
         self._timed_out: set[ClientOrderId] = set()
-        # Features fidelity: a decision due at a kline close waits for that close's values.
-        self._due_close: int | None = None
 
     @classmethod
     def precomputed_indicators(cls, config: ToxVolConfig) -> dict[str, dict[str, Indicator]]:
@@ -160,9 +158,6 @@ class ToxicityConditionedVolatility(Strategy):
             self.features.handle_metrics(data)
         elif isinstance(data, IndicatorValues):
             self.features.handle_indicator_values(data)
-            if self._due_close == data.ts_init:
-                self._due_close = None
-                self._decide()
 
     def on_quote_tick(self, tick: QuoteTick) -> None:
         """Check the open trade's stop, take-profit, time stop and regime."""
@@ -171,12 +166,7 @@ class ToxicityConditionedVolatility(Strategy):
 
     def on_bar(self, bar: Bar) -> None:
         """Decide when the bar closes a cadence window (the bar indicators are already updated)."""
-        if not self.schedule.on_bar(bar.ts_event):
-            return
-        if self.config.precomputed_features:
-            # The close's indicator values are published right after the bar, at the same instant.
-            self._due_close = bar.ts_init
-        else:
+        if self.schedule.on_bar(bar.ts_event):
             self._decide()
 
     # -- decisions ---------------------------------------------------------------------------
@@ -357,7 +347,6 @@ class ToxicityConditionedVolatility(Strategy):
         self._pending = None
         self._exit = None
         self._timed_out.clear()
-        self._due_close = None
 
 
 def _min_notional(instrument) -> float:
