@@ -240,10 +240,27 @@ class StrategySection(_Section):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class ExecutionSection(_Section):
-    """Order execution realism knobs of the simulated venue."""
+# "l1": Nautilus's L1 fills; "depth": takers walk the depth beyond the touch; "depth+queue": and
+# resting orders keep a queue position (backtest.execution).
+ExecutionModel = Literal["l1", "depth", "depth+queue"]
 
+
+class ExecutionSection(_Section):
+    """
+    Order execution realism of the simulated venue (``backtest.execution``).
+
+    ``latency_ms`` delays every order command (submit, cancel, modify) by that time; ``model``
+    picks how fills are simulated; ``impact_coefficient`` and ``impact_window_minutes`` calibrate
+    the square-root depth profile used where the catalog has no recent ``bookDepth`` snapshot
+    (older than ``book_depth_max_age_secs``).
+
+    """
+
+    model: ExecutionModel = "l1"
     latency_ms: float = Field(default=0.0, ge=0, le=60_000)
+    impact_coefficient: float = Field(default=1.0, gt=0, le=100)
+    impact_window_minutes: int = Field(default=1_440, ge=2, le=43_200)
+    book_depth_max_age_secs: int = Field(default=600, gt=0, le=86_400)
     prob_fill_on_limit: float = Field(default=1.0, ge=0, le=1)
     prob_slippage: float = Field(default=0.0, ge=0, le=1)
     seed: int = Field(default=42, ge=0)

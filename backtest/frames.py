@@ -15,6 +15,8 @@ from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import PositionClosed
 from nautilus_trader.model.position import Position
 
+from backtest.execution.ledger import touch_of
+
 FILL_COLUMNS = [
     "ts",
     "instrument_id",
@@ -29,6 +31,9 @@ FILL_COLUMNS = [
     "commission",
     "commission_currency",
     "liquidity",
+    "touch",
+    "level",
+    "impact",
 ]
 POSITION_COLUMNS = [
     "position_id",
@@ -64,10 +69,16 @@ def fills_frame(cache: Cache) -> pd.DataFrame:
     -------
     pd.DataFrame
         Columns ``FILL_COLUMNS``; ``side`` is ``BUY``/``SELL``, ``liquidity`` ``MAKER``/``TAKER``.
+        ``touch`` is the best price on the opposite side when the order was filled (a maker
+        fill: its own price), ``level`` the fill's distance beyond it in ticks (0: at the
+        touch), ``impact`` the cost of that distance, ``(price - touch) x qty x multiplier``
+        signed so that paying more than the touch is positive. A taker fill whose touch was not
+        recorded (no ``backtest.execution`` module ran) has NaN touch and impact, and level -1.
 
     """
     rows = []
     for order in cache.orders():
+        touch = touch_of(cache, order.client_order_id.value)
         for event in order.events:
             if not isinstance(event, OrderFilled):
                 continue
@@ -75,6 +86,16 @@ def fills_frame(cache: Cache) -> pd.DataFrame:
             price = event.last_px.as_double()
             instrument = cache.instrument(event.instrument_id)
             multiplier = instrument.multiplier.as_double() if instrument is not None else 1.0
+            maker = event.liquidity_side.name == "MAKER"
+            sign = 1.0 if event.is_buy else -1.0
+            if maker:
+                at, level, impact = price, 0, 0.0
+            elif touch is not None:
+                at = touch["touch"]
+                level = round(sign * (price - at) / touch["tick"])
+                impact = sign * (price - at) * qty * multiplier
+            else:
+                at, level, impact = float("nan"), -1, float("nan")
             rows.append(
                 (
                     event.ts_event,
@@ -89,16 +110,19 @@ def fills_frame(cache: Cache) -> pd.DataFrame:
                     qty * price * multiplier,
                     event.commission.as_double(),
                     event.commission.currency.code,
-                    "MAKER" if event.liquidity_side.name == "MAKER" else "TAKER",
+                    "MAKER" if maker else "TAKER",
+                    at,
+                    level,
+                    impact,
                 ),
             )
     rows.sort(key=lambda r: (r[0], r[3], r[4]))
     text = {
         c: "string"
         for c in FILL_COLUMNS
-        if c not in ("ts", "qty", "price", "notional", "commission")
+        if c not in ("ts", "qty", "price", "notional", "commission", "touch", "level", "impact")
     }
-    return _typed(rows, FILL_COLUMNS, {"ts": "int64", **text})
+    return _typed(rows, FILL_COLUMNS, {"ts": "int64", "level": "int64", **text})
 
 
 def _lifecycle_row(position_id: str, p: Position | PositionClosed, is_open: bool) -> tuple:

@@ -326,6 +326,27 @@ def build_run_config(
             ),
         )
     execution = config.execution
+    # After funding: a queue fill at a trade must not change the position a settlement due
+    # before that trade charges.
+    modules.append(
+        ImportableActorConfig(
+            actor_path="backtest.execution:ExecutionRealismModule",
+            config_path="backtest.execution:ExecutionRealismConfig",
+            config={
+                "model": execution.model,
+                "catalog_path": path,
+                "instrument_ids": instruments,
+                "bar_types": tuple(config.data.bar_types())
+                if "bars" in config.data.families
+                else (),
+                "start_ns": start,
+                "end_ns": end,
+                "impact_coefficient": execution.impact_coefficient,
+                "impact_window_minutes": execution.impact_window_minutes,
+                "book_depth_max_age_ns": execution.book_depth_max_age_secs * 1_000_000_000,
+            },
+        ),
+    )
     venue = BacktestVenueConfig(
         name=config.venue.name,
         oms_type=config.venue.oms_type,
@@ -336,7 +357,7 @@ def build_run_config(
         leverages={k: float(v) for k, v in config.venue.leverages.items()} or None,
         modules=modules,
         fill_model=ImportableFillModelConfig(
-            fill_model_path="nautilus_trader.backtest.models:FillModel",
+            fill_model_path="backtest.execution:RealismFillModel",
             config_path="nautilus_trader.backtest.config:FillModelConfig",
             config={
                 "prob_fill_on_limit": execution.prob_fill_on_limit,

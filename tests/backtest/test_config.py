@@ -201,7 +201,12 @@ def test_the_config_becomes_a_streaming_backtest_run_config():
     assert venue.bar_execution is False and venue.trade_execution is True
     assert venue.starting_balances == ["50000 USDT"] and venue.default_leverage == 5.0
     assert venue.fee_model.config == {"maker_fee": "0.0001", "taker_fee": "0.0004"}
-    assert [m.actor_path for m in venue.modules] == ["backtest.funding:FundingSettlementModule"]
+    # Funding settles before the execution module may fill a resting order at the same event.
+    assert [m.actor_path for m in venue.modules] == [
+        "backtest.funding:FundingSettlementModule",
+        "backtest.execution:ExecutionRealismModule",
+    ]
+    assert venue.fill_model.fill_model_path == "backtest.execution:RealismFillModel"
     assert [a.actor_path for a in run.engine.actors] == [
         "backtest.replay:CustomDataReplay",
         "backtest.sampler:EquitySampler",
