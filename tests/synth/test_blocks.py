@@ -6,7 +6,9 @@ carry the pyarrow version) of two small markets made by the whole-day generator,
 3a7bb83, the last before generation went block by block: three days of two symbols with spot as
 CSV across a month end, and two days of one symbol with spot as ZIP + CHECKSUM across a year end.
 It pins the random-stream layout: a change to the generator's output must be deliberate, with the
-file regenerated (``_hashes`` below) and the reason in the commit.
+file regenerated (``_hashes`` below) and the reason in the commit. The bytes also rest on numpy's
+generators and float functions (``exp``, ``tanh``), as every same-seed comparison does: a numpy
+upgrade that changes those changes the files, and this test says so first.
 """
 
 import dataclasses
