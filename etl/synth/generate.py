@@ -1,6 +1,7 @@
 """
 Run the synthetic market: for each symbol, the latent paths, then day by day the perpetual (and
-spot), their klines and metrics, then the monthly funding files and the ground truth.
+spot), their klines and metrics, then the monthly funding files and the ground truth. Each day is
+simulated in blocks and its day-long files are written part by part, so memory stays bounded.
 """
 
 import datetime as dt
@@ -130,9 +131,9 @@ def _write_perp_day(
     opens = day_ms + np.arange(DAY_MINUTES, dtype=np.int64) * MINUTE_MS
     agg_dp = spec.agg_price_decimals
     trades = trade_parts(perp.trades, ROWS_PER_PART)
-    _emit_parts(writer, AGG_TRADES.name, AGG_TRADES, where, render.futures_agg_trades_rows, trades, pp, agg_dp, qd)
+    _emit_parts(writer, AGG_TRADES.name, AGG_TRADES, where, render.futures_agg_trades, trades, pp, agg_dp, qd)
     quotes = quote_parts(perp.quotes, ROWS_PER_PART)
-    _emit_parts(writer, BOOK_TICKER.name, BOOK_TICKER, where, render.book_ticker_rows, quotes, pp, qd)
+    _emit_parts(writer, BOOK_TICKER.name, BOOK_TICKER, where, render.book_ticker, quotes, pp, qd)
     _emit(writer, KLINES_1M.name, KLINES_1M, where, render.klines, bars, opens, MINUTE_MS, pp, qd, pp, qd, pp + qd)
     ratios = [rows.count_toptrader, rows.sum_toptrader, rows.count_long_short, rows.taker_ratio]
     oi = (rows.open_interest, qd, rows.open_interest_value, VALUE_DECIMALS)

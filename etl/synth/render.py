@@ -1,5 +1,6 @@
 """
-Text columns of each archive family, formatted exactly like the real files.
+Text of each archive family (Arrow text columns; compiled lines for the day-long futures files),
+formatted exactly like the real files.
 
 Number formats per family (checked against the real samples):
 
@@ -44,21 +45,8 @@ def _decimal(values: np.ndarray, decimals: int, print_decimals: int) -> pa.Strin
     return fixed_text(rescale(values, decimals, print_decimals), print_decimals)
 
 
-def futures_agg_trades(trades: Trades, price_decimals: int, print_decimals: int, qty_decimals: int) -> list[pa.StringArray]:
-    """Return the columns of a futures aggTrades file."""
-    return [
-        int_text(trades.ids.agg_id),
-        _decimal(trades.price, price_decimals, print_decimals),
-        fixed_text(trades.qty, qty_decimals),
-        int_text(trades.ids.first_id),
-        int_text(trades.ids.last_id),
-        int_text(trades.time),
-        bool_text(trades.buyer_maker, "true", "false"),
-    ]
-
-
-def futures_agg_trades_rows(trades: Trades, price_decimals: int, print_decimals: int, qty_decimals: int) -> CsvRows:
-    """Return the lines of a futures aggTrades file (the text of `futures_agg_trades`, faster)."""
+def futures_agg_trades(trades: Trades, price_decimals: int, print_decimals: int, qty_decimals: int) -> CsvRows:
+    """Return the lines of a futures aggTrades file (a day of them: the compiled row writer)."""
     return csv_rows(
         [
             integer(trades.ids.agg_id),
@@ -86,21 +74,8 @@ def spot_agg_trades(trades: Trades, price_decimals: int, qty_decimals: int) -> l
     ]
 
 
-def book_ticker(quotes: Quotes, price_decimals: int, qty_decimals: int) -> list[pa.StringArray]:
-    """Return the columns of a bookTicker file."""
-    return [
-        int_text(quotes.update_id),
-        _decimal(quotes.bid, price_decimals, BOOK_DECIMALS),
-        _decimal(quotes.bid_qty, qty_decimals, BOOK_DECIMALS),
-        _decimal(quotes.ask, price_decimals, BOOK_DECIMALS),
-        _decimal(quotes.ask_qty, qty_decimals, BOOK_DECIMALS),
-        int_text(quotes.transaction_ms),
-        int_text(quotes.event_ms),
-    ]
-
-
-def book_ticker_rows(quotes: Quotes, price_decimals: int, qty_decimals: int) -> CsvRows:
-    """Return the lines of a bookTicker file (the text of `book_ticker`, faster)."""
+def book_ticker(quotes: Quotes, price_decimals: int, qty_decimals: int) -> CsvRows:
+    """Return the lines of a bookTicker file (a day of them: the compiled row writer)."""
     return csv_rows(
         [
             integer(quotes.update_id),
