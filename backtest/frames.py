@@ -34,6 +34,7 @@ FILL_COLUMNS = [
     "touch",
     "level",
     "impact",
+    "tags",
 ]
 POSITION_COLUMNS = [
     "position_id",
@@ -74,6 +75,7 @@ def fills_frame(cache: Cache) -> pd.DataFrame:
         touch), ``impact`` the cost of that distance, ``(price - touch) x qty x multiplier``
         signed so that paying more than the touch is positive. A taker fill whose touch was not
         recorded (no ``backtest.execution`` module ran) has NaN touch and impact, and level -1.
+        ``tags`` holds the order's tags joined by commas (``data_types.trade_tags``).
 
     """
     rows = []
@@ -114,6 +116,8 @@ def fills_frame(cache: Cache) -> pd.DataFrame:
                     at,
                     level,
                     impact,
+                    # The strategy's reasons (data_types.trade_tags), for trade attribution.
+                    ",".join(order.tags or []),
                 ),
             )
     rows.sort(key=lambda r: (r[0], r[3], r[4]))

@@ -12,6 +12,8 @@ from another process. ``write_results`` lays out ``<output dir>/<run name>-<conf
     funding.parquet   the funding ledger
     account.parquet   the account's balance history (fills and funding settlements)
     series.parquet    named series published by the strategy (publish_signal)
+    trades.parquet    one row per trade: times, side, alpha, regime, exit reason, PnL split
+                      into gross, fees and funding (backtest.attribution)
     report.html       the interactive report (when enabled)
 
 """
@@ -24,12 +26,14 @@ from typing import Any
 
 import pandas as pd
 
+from backtest.attribution import attribution_block
+from backtest.attribution import trade_table
 from backtest.config import StatsSection
 from backtest.stats import computed_with
 from backtest.stats import return_stats
 from backtest.stats import series_counts
 
-TABLES = ("fills", "positions", "equity", "funding", "account", "series")
+TABLES = ("fills", "positions", "equity", "funding", "account", "series", "trades")
 
 
 @dataclass
@@ -55,6 +59,11 @@ class RunOutcome:
         ``equity`` with them, so that ``stats.json`` always follows the run's config.
     fills, positions, equity, funding, account, series : pd.DataFrame
         The run's tables.
+    notes : list[str]
+        What the run says about itself (coverage, rules, ...).
+    trades : pd.DataFrame, optional
+        One row per trade (``backtest.attribution.trade_table``); built from ``fills`` and
+        ``funding`` when not given, and summarised in ``stats["attribution"]``.
 
     """
 
@@ -71,9 +80,13 @@ class RunOutcome:
     account: pd.DataFrame
     series: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    trades: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         self.stats = {**self.stats, **series_counts(self.series)}
+        if self.trades is None:
+            self.trades = trade_table(self.fills, self.funding)
+        self.stats["attribution"] = attribution_block(self.trades)
         if "stats" in self.config and "starting_balance" in self.stats:
             settings = StatsSection.model_validate(self.config["stats"])
             if not computed_with(self.stats, settings):

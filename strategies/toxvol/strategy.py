@@ -12,11 +12,13 @@ One trade at a time: no new entry while a position or an entry order is open, an
 
 Published series, at each decision (``publish_features``): ``features.f1_compression``,
 ``features.pressure`` (P), ``features.f2_gated_pressure``, ``toxicity.t``, ``toxicity.tau_t``,
-``toxicity.vpin``, ``regime.crowding`` (C), ``regime.state`` (the regime the rules act on) and
-``volatility.sigma_bps`` (σ̂ per minute, in basis points). Always, the running totals
-``count.alpha_a``, ``count.alpha_b`` (entries), ``count.gate_blocked`` (entries the toxicity
-gate stopped), ``count.exit_*`` (exits per reason), ``count.limit_orders`` and
-``count.limit_cancelled`` (post-only entries, and those cancelled at the timeout).
+``toxicity.vpin``, ``toxicity.toxic`` (1 when T ≥ τ_T), ``regime.crowding`` (C),
+``regime.state`` (the regime the rules act on) and ``volatility.sigma_bps`` (σ̂ per minute, in
+basis points). Always, the running totals ``count.alpha_a``, ``count.alpha_b`` (entries),
+``count.gate_blocked`` (entries the toxicity gate stopped), ``count.exit_*`` (exits per
+reason), ``count.limit_orders`` and ``count.limit_cancelled`` (post-only entries, and those
+cancelled at the timeout). Orders carry ``data_types.trade_tags``: the alpha and regime of an
+entry, the reason of an exit.
 
 """
 
@@ -44,6 +46,9 @@ from nautilus_trader.trading.strategy import Strategy
 from data_types import FundingRate
 from data_types import FuturesMetrics
 from data_types import IndicatorValues
+from data_types.trade_tags import TOXIC_SERIES
+from data_types.trade_tags import entry_tags
+from data_types.trade_tags import exit_tags
 from strategies.counts import RunCounts
 from strategies.toxvol.config import ToxVolConfig
 from strategies.toxvol.decision import Alpha
@@ -215,6 +220,8 @@ class ToxicityConditionedVolatility(Strategy):
             return
         side = OrderSide.BUY if entry.side > 0 else OrderSide.SELL
         quantity = instrument.make_qty(size.quantity)
+        # Tags say which alpha and regime opened the trade (the results' trade attribution).
+        tags = entry_tags(entry.alpha.name, effective_regime(snapshot.signals.regime, config))
         plan = entry_order(
             entry.side,
             bid,
@@ -230,9 +237,10 @@ class ToxicityConditionedVolatility(Strategy):
                 quantity,
                 instrument.make_price(plan.price),
                 post_only=True,
+                tags=tags,
             )
         else:
-            order = self.order_factory.market(self.instrument_id, side, quantity)
+            order = self.order_factory.market(self.instrument_id, side, quantity, tags=tags)
         self._pending = PendingEntry(
             entry=entry,
             order_id=order.client_order_id,
@@ -269,7 +277,7 @@ class ToxicityConditionedVolatility(Strategy):
             order = self.cache.order(self._pending.order_id)
             if order is not None and order.is_open:
                 self.cancel_order(order)
-        self.close_all_positions(self.instrument_id)
+        self.close_all_positions(self.instrument_id, tags=exit_tags(reason.name.lower()))
 
     # -- order and position events -----------------------------------------------------------
 
@@ -332,6 +340,7 @@ class ToxicityConditionedVolatility(Strategy):
             "toxicity.vpin": snapshot.vpin,
             "regime.crowding": snapshot.crowding,
             "regime.state": effective_regime(signals.regime, self.config),
+            TOXIC_SERIES: float(signals.toxic),
             "volatility.sigma_bps": snapshot.sigma * 1e4,
         }
         for name, value in values.items():

@@ -86,3 +86,33 @@ def test_turning_the_toxicity_gate_off_changes_the_trade_list(runs):
     assert trades[0] != trades[1]
     assert gated_stats["count.gate_blocked"] > 0
     assert ungated_stats["count.gate_blocked"] == 0
+
+
+@pytest.mark.slow
+def test_trades_carry_their_alpha_regime_and_exit_and_reconcile_with_the_positions(runs):
+    # Arrange
+    outcome, stats = runs("B")
+
+    # Act
+    trades = outcome.trades
+    by_alpha = stats["attribution"]["by_alpha"]
+    by_exit = stats["attribution"]["by_exit"]
+
+    # Assert: the tags the strategy put on its orders are the counts it published
+    assert by_alpha["A"]["trades"] == stats["count.alpha_a"]
+    assert by_alpha["B"]["trades"] == stats["count.alpha_b"]
+    for reason in ("stop", "take_profit", "time", "regime_flip"):
+        assert by_exit.get(reason, {"trades": 0})["trades"] == stats[f"count.exit_{reason}"]
+    assert set(trades["regime"]) <= {"crowded_long", "crowded_short", "neutral"}
+    # Alpha A trades in the neutral regime, alpha B fades a crowd (DESIGN §6)
+    assert set(trades.loc[trades["alpha"] == "A", "regime"]) == {"neutral"}
+    assert "neutral" not in set(trades.loc[trades["alpha"] == "B", "regime"])
+    # Nautilus's own lifecycles (net of fees) against the fills-only trade table
+    closed = outcome.positions[~outcome.positions["is_open"]]
+    assert len(closed) == len(trades)
+    assert closed["ts_opened"].tolist() == trades["entry_ts"].tolist()
+    assert closed["realized_pnl"].to_numpy() == pytest.approx(
+        (trades["gross_pnl"] - trades["fees"]).to_numpy(), abs=1e-6
+    )
+    assert trades["funding"].sum() == pytest.approx(stats["funding_net"], abs=1e-9)
+    assert trades["gross_pnl"].sum() == pytest.approx(stats["realized_pnl"], abs=1e-6)
