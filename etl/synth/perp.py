@@ -213,7 +213,7 @@ def _block_edges(events_per_minute: np.ndarray, limit: int) -> list[int]:
 @dataclass
 class _Book:
     """
-    The day's quote rows and trade prints, filled block by block.
+    The day's quote rows and trade prints (side, price, prevailing row), filled block by block.
 
     Quote rows are held compactly until the update ids and feed times come: times as ms into the
     day (int32), the touch as the bid in ticks plus the drawn spread (int16), sizes as int32 lots.
@@ -226,14 +226,13 @@ class _Book:
     ask_qty: np.ndarray
     buy: np.ndarray
     price_tick: np.ndarray
-    lots: np.ndarray
     prevailing: np.ndarray
 
     @classmethod
     def empty(cls, n_q: int, n_t: int, spread: np.ndarray) -> "_Book":
         """Return an unfilled book for `n_q` quotes with their `spread` and `n_t` trades."""
         quote = (np.empty(n_q, np.int32), np.empty(n_q, np.int64), spread, np.empty(n_q, np.int32), np.empty(n_q, np.int32))
-        return cls(*quote, np.empty(n_t, dtype=bool), *(np.empty(n_t, dtype=np.int64) for _ in range(3)))
+        return cls(*quote, np.empty(n_t, dtype=bool), np.empty(n_t, dtype=np.int64), np.empty(n_t, dtype=np.int64))
 
     def ask(self, rows: np.ndarray) -> np.ndarray:
         """Return the ask ticks of quote rows."""
@@ -395,18 +394,18 @@ def simulate_perp_day(
     print_price = book.price_tick * spec.tick_size
     tiny = rest.random(n_t) < p.min_lot_share
     lots = lots_from(notional, print_price, spec.lot_size, tiny, rest.integers(1, 4, n_t))
-    book.lots = np.minimum(lots, np.where(buy, book.ask_qty[prevailing], book.bid_qty[prevailing]))
+    lots = np.minimum(lots, np.where(buy, book.ask_qty[prevailing], book.bid_qty[prevailing]))
     # ...except blocks, which lift a large resting order that the prevailing row shows.
-    book.lots[is_block] = np.ceil(notional[is_block] / (print_price[is_block] * spec.lot_size)).astype(np.int64)
+    lots[is_block] = np.ceil(notional[is_block] / (print_price[is_block] * spec.lot_size)).astype(np.int64)
     # The block rows show the resting order each block trade lifted (after every print is made).
     rows, block_buy_side = prevailing[is_block], buy[is_block]
-    shown = _lots32(book.lots[is_block] + rest.integers(0, 50, int(is_block.sum())))
+    shown = _lots32(lots[is_block] + rest.integers(0, 50, int(is_block.sum())))
     np.maximum.at(book.ask_qty, rows[block_buy_side], shown[block_buy_side])
     np.maximum.at(book.bid_qty, rows[~block_buy_side], shown[~block_buy_side])
 
     ids = trade_ids(
         rest,
-        book.lots * print_price * spec.lot_size,
+        lots * print_price * spec.lot_size,
         spec.trade_notional,
         p.fills_per_log_notional,
         state.next_agg_id,
@@ -418,7 +417,7 @@ def simulate_perp_day(
         time=t_ms,
         minute=t_min,
         price=book.price_tick * spec.tick,
-        qty=book.lots,
+        qty=lots,
         buyer_maker=~book.buy,
         ids=ids,
         is_block=is_block,
