@@ -16,6 +16,7 @@ doubles and IEEE multiplication rounds once).
 
 import numpy as np
 import pyarrow as pa
+from numba import njit
 
 FIXED_DECIMALS = 16
 _FIXED_SCALAR = 10.0**FIXED_DECIMALS
@@ -59,14 +60,25 @@ def decode_as_double(column: pa.Array | pa.ChunkedArray, precision: int) -> np.n
         column = column.combine_chunks()
     if not 0 <= precision <= FIXED_DECIMALS:
         raise CodecError(f"precision must be 0..{FIXED_DECIMALS}, was {precision}")
-    words = _words(column)
-    lo, hi = words[0::2], words[1::2].view("<i8")
-    step = 10 ** (FIXED_DECIMALS - precision)
-    approx = hi.astype(np.float64) * _TWO_64 + lo.astype(np.float64)
-    grid = np.rint(approx / step).astype(np.int64)
-    # The low 64 bits decide: the approximation is within far less than 2**63 of the raw.
-    exact = (grid.view(np.uint64) * np.uint64(step)) == lo
-    if not exact.all():
-        row = int(np.flatnonzero(~exact)[0])
-        raise CodecError(f"row {row}: raw value is not a multiple of 1e-{precision}")
-    return grid.astype(np.float64) * float(step) / _FIXED_SCALAR
+    out = np.empty(len(column), dtype=np.float64)
+    bad = _decode(_words(column), np.uint64(10 ** (FIXED_DECIMALS - precision)), out)
+    if bad >= 0:
+        raise CodecError(f"row {bad}: raw value is not a multiple of 1e-{precision}")
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _decode(words: np.ndarray, step: np.uint64, out: np.ndarray) -> int:
+    # One pass: per value the grid count from an approximate double, its check against the low
+    # 64 bits (exact: the approximation is within far less than 2**63 of the raw), and the
+    # correctly rounded raw divided by the scalar. Returns the first off-grid row, or -1.
+    scale = np.float64(step)
+    for i in range(out.size):
+        lo = words[2 * i]
+        hi = np.int64(words[2 * i + 1])
+        approx = np.float64(hi) * _TWO_64 + np.float64(lo)
+        grid = np.int64(np.rint(approx / scale))
+        if np.uint64(grid) * step != lo:
+            return i
+        out[i] = np.float64(grid) * scale / _FIXED_SCALAR
+    return -1
