@@ -8,17 +8,11 @@ cannot drift apart: there is no second copy of the formula.
 
 Numba's on-disk cache is keyed by each function's own source file, not by the kernels it inlines
 from other files: editing ``rolling.py`` would leave a stale ``flow.py`` kernel in the cache. So
-the cache lives in a folder named by a digest of every kernel source, unless the user chose one.
+the kernels here are cached in a folder named by a digest of every kernel source
+(``indicators.kernels.cache``), through a cache locator that answers for this folder only: other
+libraries' numba caches, and ``NUMBA_CACHE_DIR``, are left as they are.
 """
 
-import hashlib
-import os
-from pathlib import Path
+from indicators.kernels.cache import install_locator
 
-import numba
-
-_HERE = Path(__file__).resolve().parent
-
-if not os.environ.get("NUMBA_CACHE_DIR"):
-    _digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(_HERE.glob("*.py")))).hexdigest()[:16]
-    numba.config.CACHE_DIR = str(_HERE / "__pycache__" / f"numba-{_digest}")
+install_locator()
