@@ -199,6 +199,7 @@ def _generate_symbol(config: SynthConfig, spec: SymbolSpec, writer: ArchiveWrite
         with timed(stages, "simulate perp"):
             perp_rng = rng(config.seed, symbol, Stream.PERP_EVENTS, d)
             perp = simulate_perp_day(spec, latent, d, state, perp_rng, p, tuple(samples), config.block_events)
+        stages["simulate perp"] += perp.book_seconds
         with timed(stages, "klines+metrics"):
             bars = _kline_bars(perp.trades, close)
             rows, tail = metrics_day(spec, latent, d, bars, close, tail)

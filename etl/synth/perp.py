@@ -18,11 +18,16 @@ at a time, with the numbers a whole-day simulation would give: the day's random 
 its phase order (``perp_draws``), running sums carry from block to block, interpolation looks back
 across blocks (``lookback``), and a trade may print at a quote row of an earlier block. The trade
 ids, quote update ids and feed times come last in the stream, after every print is known, so they
-are drawn once the blocks are done. Files therefore never depend on the block size.
+are drawn once the blocks are done. Files therefore never depend on the block size. Each block's
+touch is computed on a second thread while the calling thread moves the price through the next
+block (a two-stage pipeline; numpy releases the GIL).
 """
 
 import datetime as dt
+import time
 from collections.abc import Iterator
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import fields
 
@@ -41,6 +46,7 @@ from etl.synth.latent import LatentMarket
 from etl.synth.lookback import Lookback
 from etl.synth.lookback import Sampler
 from etl.synth.params import MarketParams
+from etl.synth.perp_draws import PerpDraws
 from etl.synth.perp_draws import draw_perp_day
 from etl.synth.quotes import TradeIndex
 from etl.synth.quotes import feed_times
@@ -133,12 +139,18 @@ class DayQuotes:
 
 @dataclass(frozen=True)
 class PerpDay:
-    """One simulated day: trades, quotes, the efficient log price at the requested times, next state."""
+    """
+    One simulated day: trades, quotes, the efficient log price at the requested times, next state.
+
+    ``book_seconds`` is the CPU time the simulation spent on its book thread (the touch, block by
+    block, beside the price path on the calling thread).
+    """
 
     trades: Trades
     quotes: DayQuotes
     sampled: tuple[np.ndarray, ...]
     state: PerpState
+    book_seconds: float = 0.0
 
 
 def trade_parts(trades: Trades, rows: int) -> Iterator[Trades]:
@@ -246,6 +258,48 @@ def _lots32(lots: np.ndarray) -> np.ndarray:
     return lots.astype(np.int32)
 
 
+@dataclass(frozen=True)
+class _BlockRows:
+    """What the book needs of one block: its quote and trade ranges, times, ranks, sides, prices."""
+
+    qa: int
+    qb: int
+    ta: int
+    tb: int
+    ea: int
+    ms_in_day: np.ndarray
+    q_rank: np.ndarray
+    t_rank: np.ndarray
+    buy: np.ndarray
+    quote_log_price: np.ndarray
+    quote_minute: np.ndarray
+
+
+def _fill_book(book: _Book, d: PerpDraws, block: _BlockRows, depth_mult: np.ndarray, spec: SymbolSpec, p: MarketParams) -> float:
+    """Set one block's quote rows (the touch) and its trades' print prices and prevailing rows; return its CPU seconds."""
+    t0 = time.thread_time()
+    qa, qb, ta, tb, ea = block.qa, block.qb, block.ta, block.tb, block.ea
+    n_q = qb - qa
+    noise = (p.depth_noise * d.bid_noise.standard_normal(n_q), p.depth_noise * d.ask_noise.standard_normal(n_q))
+    touch = book_touch(
+        np.exp(block.quote_log_price),
+        d.pressure[ea : ea + len(block.q_rank) + len(block.t_rank)][block.q_rank],
+        d.spread[qa:qb].astype(np.int64),
+        depth_mult[block.quote_minute],
+        noise,
+        spec,
+        p,
+    )
+    book.ms[qa:qb] = block.ms_in_day
+    book.bid[qa:qb] = touch[0]
+    book.bid_qty[qa:qb], book.ask_qty[qa:qb] = _lots32(touch[2]), _lots32(touch[3])
+    # Trades print at the prevailing touch (maybe a row of an earlier block).
+    prevailing = block.t_rank + ea - np.arange(ta, tb) - 1
+    book.price_tick[ta:tb] = np.where(block.buy, book.ask(prevailing), book.bid[prevailing])
+    book.buy[ta:tb], book.prevailing[ta:tb] = block.buy, prevailing
+    return time.thread_time() - t0
+
+
 def simulate_perp_day(
     spec: SymbolSpec,
     latent: LatentMarket,
@@ -323,71 +377,62 @@ def simulate_perp_day(
     samplers = [Sampler(np.asarray(s, dtype=np.int64)) for s in sample_ms]
     last_event_ms, path_end, moved = state.last_event_ms, None, None
     edges = _block_edges(trades.count[:DAY_MINUTES] + quote_counts, block_events)
-    for m0, m1 in zip(edges[:-1], edges[1:], strict=True):
-        ta, tb, qa, qb = trades.first[m0], trades.first[m1], quote_first[m0], quote_first[m1]
-        ea, eb = ta + qa, tb + qb
-        minute = np.repeat(np.arange(m0, m1, dtype=np.int64), quote_counts[m0:m1])
-        q_ms = quote_times(d, minute, qa, t_ms, trades, day_ms, p)
-        bt_ms = t_ms[ta:tb]
-        ev_ms, t_rank, q_rank = merge_events(bt_ms, q_ms)
+    # The book thread is the pipeline's second stage; its exceptions surface in result().
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synth-book") as book_thread:
+        pending: Future[float] | None = None
+        book_seconds = 0.0
+        for m0, m1 in zip(edges[:-1], edges[1:], strict=True):
+            ta, tb, qa, qb = trades.first[m0], trades.first[m1], quote_first[m0], quote_first[m1]
+            ea, eb = ta + qa, tb + qb
+            minute = np.repeat(np.arange(m0, m1, dtype=np.int64), quote_counts[m0:m1])
+            q_ms = quote_times(d, minute, qa, t_ms, trades, day_ms, p)
+            bt_ms = t_ms[ta:tb]
+            ev_ms, t_rank, q_rank = merge_events(bt_ms, q_ms)
 
-        # Efficient price: Brownian motion sampled at the events, plus drift; running sums carry
-        # over from the previous block exactly as one cumulative sum over the day would.
-        ev_min = (ev_ms - day_ms) // MINUTE_MS
-        dt_min = np.diff(ev_ms, prepend=last_event_ms) / MINUTE_MS
-        ev_sigma = sigma[ev_min]
-        moves = ev_sigma * np.sqrt(dt_min) * d.shocks[ea:eb] + drift[ev_min] * dt_min
-        path = moves.copy()
-        if path_end is not None:
-            path[0] += path_end
-        np.cumsum(path, out=path)
+            # Efficient price: Brownian motion sampled at the events, plus drift; running sums carry
+            # over from the previous block exactly as one cumulative sum over the day would.
+            ev_min = (ev_ms - day_ms) // MINUTE_MS
+            dt_min = np.diff(ev_ms, prepend=last_event_ms) / MINUTE_MS
+            ev_sigma = sigma[ev_min]
+            moves = ev_sigma * np.sqrt(dt_min) * d.shocks[ea:eb] + drift[ev_min] * dt_min
+            path = moves.copy()
+            if path_end is not None:
+                path[0] += path_end
+            np.cumsum(path, out=path)
 
-        # Takers: the minute's buy probability, nudged toward the last seconds' move.
-        win_ms, (win_path,) = path_back.window(ev_ms, path)
-        recent = path[t_rank] - np.interp(bt_ms - window, win_ms, win_path)
-        z = recent / (t_sigma[ta:tb] * np.sqrt(window / MINUTE_MS))
-        buy_prob = np.clip(latent.buy_prob[sl][t_min[ta:tb]] + p.momentum_takers * np.tanh(z), 0.02, 0.98)
-        buy = d.taker_u[ta:tb] < buy_prob
-        buy[is_block[ta:tb]] = block_buy[blocks_before[ta] : blocks_before[tb]]
-        moves[t_rank] += np.where(buy, 1.0, -1.0) * impact[ta:tb]
-        if moved is not None:
-            moves[0] += moved
-        np.cumsum(moves, out=moves)
-        log_price = state.log_price + moves
-        price_ms, (win_price,) = price_back.window(ev_ms, log_price)
-        for sampler in samplers:
-            sampler.fill(price_ms, win_price)
+            # Takers: the minute's buy probability, nudged toward the last seconds' move.
+            win_ms, (win_path,) = path_back.window(ev_ms, path)
+            recent = path[t_rank] - np.interp(bt_ms - window, win_ms, win_path)
+            z = recent / (t_sigma[ta:tb] * np.sqrt(window / MINUTE_MS))
+            buy_prob = np.clip(latent.buy_prob[sl][t_min[ta:tb]] + p.momentum_takers * np.tanh(z), 0.02, 0.98)
+            buy = d.taker_u[ta:tb] < buy_prob
+            buy[is_block[ta:tb]] = block_buy[blocks_before[ta] : blocks_before[tb]]
+            moves[t_rank] += np.where(buy, 1.0, -1.0) * impact[ta:tb]
+            if moved is not None:
+                moves[0] += moved
+            np.cumsum(moves, out=moves)
+            log_price = state.log_price + moves
+            price_ms, (win_price,) = price_back.window(ev_ms, log_price)
+            for sampler in samplers:
+                sampler.fill(price_ms, win_price)
 
-        n_q = qb - qa
-        noise = (p.depth_noise * d.bid_noise.standard_normal(n_q), p.depth_noise * d.ask_noise.standard_normal(n_q))
-        q_min = ev_min[q_rank]
-        touch = book_touch(
-            np.exp(log_price[q_rank]),
-            d.pressure[ea:eb][q_rank],
-            d.spread[qa:qb].astype(np.int64),
-            latent.depth_mult[sl][q_min],
-            noise,
-            spec,
-            p,
-        )
-        book.ms[qa:qb] = q_ms - day_ms
-        book.bid[qa:qb] = touch[0]
-        book.bid_qty[qa:qb], book.ask_qty[qa:qb] = _lots32(touch[2]), _lots32(touch[3])
+            # The touch and the prints go to the book's thread, in block order, while this thread
+            # moves on to the next block's prices (numpy releases the GIL: two cores at work).
+            block = _BlockRows(qa, qb, ta, tb, ea, q_ms - day_ms, q_rank, t_rank, buy, log_price[q_rank], ev_min[q_rank])
+            if pending is not None:
+                book_seconds += pending.result()
+            pending = book_thread.submit(_fill_book, book, d, block, latent.depth_mult[sl], spec, p)
 
-        # Trades print at the prevailing touch (maybe a row of an earlier block).
-        prevailing = t_rank + ea - np.arange(ta, tb) - 1
-        book.price_tick[ta:tb] = np.where(buy, book.ask(prevailing), book.bid[prevailing])
-        book.buy[ta:tb], book.prevailing[ta:tb] = buy, prevailing
-
-        next_start = day_ms + m1 * MINUTE_MS
-        path_back.keep(win_ms, (win_path,), next_start)
-        price_back.keep(price_ms, (win_price,), next_start)
-        last_event_ms, path_end, moved = int(ev_ms[-1]), path[-1], moves[-1]
+            next_start = day_ms + m1 * MINUTE_MS
+            path_back.keep(win_ms, (win_path,), next_start)
+            price_back.keep(price_ms, (win_price,), next_start)
+            last_event_ms, path_end, moved = int(ev_ms[-1]), path[-1], moves[-1]
+        book_seconds += pending.result()
     last_log_price = float(log_price[-1])
     # The ask noise's generator has read its whole phase: the stream goes on from there.
     rest = d.ask_noise
     # Free the day's shocks and pressure before the ids and feed times take their memory.
-    del d, moves, path, log_price, win_path, win_price, touch, noise
+    del d, moves, path, log_price, win_path, win_price, block, pending
 
     # Trades never exceed what the prevailing row shows...
     buy, prevailing = book.buy, book.prevailing
@@ -442,4 +487,4 @@ def simulate_perp_day(
         next_update_id=int(update_id[-1]) + 1,
     )
     sampled = tuple(s.finish(last_log_price) for s in samplers)
-    return PerpDay(trades=trades_out, quotes=quotes, sampled=sampled, state=next_state)
+    return PerpDay(trades=trades_out, quotes=quotes, sampled=sampled, state=next_state, book_seconds=book_seconds)
