@@ -5,6 +5,12 @@
 [--ray-address ADDRESS]``: run a parameter or ablation sweep (see ``backtest.sweep``), resumable,
 into ``<output dir>/<sweep name>/`` (``runs.parquet``, ``summary.html``).
 
+``python run_backtest.py --lookahead CONFIG [--cuts N]``: look-ahead analysis (``backtest.lookahead``):
+re-run the config with the catalog cut at N of its order instants and report every published
+series or order that changes; exit code 1 when one does. ``python run_backtest.py --recursive
+CONFIG [--starts N] [--tolerance RTOL]``: start-date sensitivity (``backtest.recursive``): the
+warm-up each published series needs. Both write JSON beside the run's results.
+
 ``python run_backtest.py --prepare (CONFIG | --sweep SPEC)``: build the derived data (precomputed
 features, conflated quotes) that the features-fidelity runs of a config or a whole sweep read, and
 nothing else, so that a cluster prepares once; what is current is not rebuilt.
@@ -29,6 +35,7 @@ from backtest.fidelity.features import FidelityError
 from backtest.node import DataError
 from backtest.node import check_catalog
 from backtest.node import run_backtest
+from backtest.node import streamed_config
 from backtest.report import write_report
 from backtest.results import write_results
 from backtest.summary import print_summary
@@ -53,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only build the derived data the features-fidelity runs need (config or --sweep)",
     )
+    tools = parser.add_argument_group("strategy developer tools (on one run configuration)")
+    tools.add_argument("--lookahead", action="store_true", help="look-ahead analysis of the config")
+    tools.add_argument("--cuts", type=int, default=3, help="cut instants of --lookahead (default 3)")
+    tools.add_argument("--recursive", action="store_true", help="start-date sensitivity: the warm-up each series needs")
+    tools.add_argument("--starts", type=int, default=2, help="later starts of --recursive (default 2)")
+    tools.add_argument("--tolerance", type=float, default=1e-4, help="relative agreement of --recursive (default 1e-4)")
     sweep = parser.add_argument_group("sweeps")
     sweep.add_argument("--sweep", type=Path, metavar="SPEC", help="run the sweep spec (TOML)")
     sweep.add_argument("--workers", type=int, help="worker processes (default: the CPUs here)")
@@ -126,7 +139,8 @@ def _prepare(args: argparse.Namespace, err: Console) -> int:
         built = quotes = 0
         for config in wanted:
             check_catalog(config)
-            prepared = prepare(config, progress=not args.no_progress)
+            # From the warm-up's start: the run streams (and so reads features) from there.
+            prepared = prepare(streamed_config(config), progress=not args.no_progress)
             built += prepared.feature_days_built
             quotes += prepared.quote_days_built
     except ConfigError as e:
@@ -143,6 +157,24 @@ def _prepare(args: argparse.Namespace, err: Console) -> int:
     return 0
 
 
+def _developer_tool(args: argparse.Namespace, err: Console) -> int:
+    from backtest.dev_tools import run_lookahead
+    from backtest.dev_tools import run_recursive
+
+    out = Console(soft_wrap=True)
+    try:
+        config = load_config(args.config)
+        if args.lookahead:
+            return run_lookahead(config, args.cuts, args.output_dir, out)
+        return run_recursive(config, args.starts, args.tolerance, args.output_dir, out)
+    except ConfigError as e:
+        _print_config_error(err, e)
+        return EXIT_CONFIG
+    except (DataError, FidelityError) as e:
+        err.print(f"[bold red]data error[/] in {args.config}: {e}", highlight=False)
+        return EXIT_DATA
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run the backtest (or the sweep) and write its results."""
     parser = _parser()
@@ -154,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     err = Console(stderr=True, soft_wrap=True)
     if args.prepare:
         return _prepare(args, err)
+    if args.lookahead or args.recursive:
+        if args.config is None or args.lookahead and args.recursive:
+            parser.error("--lookahead and --recursive take one run configuration, one at a time")
+        if args.cuts < 1 or args.starts < 1:
+            parser.error("--cuts and --starts must be at least 1")
+        return _developer_tool(args, err)
     if args.sweep is not None:
         return _run_sweep(args, err)
     try:

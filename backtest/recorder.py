@@ -12,7 +12,10 @@ string values are not recorded.
 
 import pandas as pd
 from nautilus_trader.common.component import MessageBus
+from nautilus_trader.model.events import OrderInitialized
 from nautilus_trader.model.events import PositionClosed
+from nautilus_trader.model.functions import order_side_to_str
+from nautilus_trader.model.functions import order_type_to_str
 
 from backtest.funding import FundingPayment
 
@@ -29,6 +32,8 @@ LEDGER_COLUMNS = [
     "currency",
     "balance_after",
 ]
+ORDER_COLUMNS = ["ts", "instrument_id", "side", "quantity", "order_type", "price", "at_stop"]
+END_OF_PERIOD_TOPIC = "data.EndOfPeriod*"
 
 
 class BusRecorder:
@@ -38,6 +43,8 @@ class BusRecorder:
         self._signals: list[tuple[int, str, float]] = []
         self._payments: list[FundingPayment] = []
         self._closed: list[PositionClosed] = []
+        self._orders: list[tuple] = []
+        self._ended = False
 
     def attach(self, msgbus: MessageBus) -> None:
         """
@@ -52,6 +59,27 @@ class BusRecorder:
         msgbus.subscribe(topic=f"data.{SIGNAL_PREFIX}*", handler=self._on_signal)
         msgbus.subscribe(topic="data.FundingPayment*", handler=self._payments.append)
         msgbus.subscribe(topic="events.position*", handler=self._on_position_event)
+        msgbus.subscribe(topic="events.order*", handler=self._on_order_event)
+        msgbus.subscribe(topic=END_OF_PERIOD_TOPIC, handler=self._on_end)
+
+    def _on_end(self, _) -> None:
+        self._ended = True
+
+    def _on_order_event(self, event) -> None:
+        if isinstance(event, OrderInitialized):
+            price = event.options.get("price")
+            self._orders.append(
+                (
+                    event.ts_init,
+                    str(event.instrument_id),
+                    order_side_to_str(event.side),
+                    str(event.quantity),
+                    order_type_to_str(event.order_type),
+                    str(price) if price is not None else "",
+                    # Orders created after the last event (a strategy's on_stop) decide nothing.
+                    self._ended,
+                )
+            )
 
     def _on_position_event(self, event) -> None:
         if isinstance(event, PositionClosed):
@@ -72,6 +100,16 @@ class BusRecorder:
     def payments(self) -> list[FundingPayment]:
         """Return the funding payments in settlement order."""
         return list(self._payments)
+
+    def orders_frame(self) -> pd.DataFrame:
+        """
+        Return every order the strategies created, denied ones included, in creation order.
+
+        Columns ``ts`` (creation time), ``instrument_id``, ``side``, ``quantity``, ``order_type``,
+        ``price`` (``""`` for market orders) and ``at_stop`` (created after the run's last event).
+        """
+        frame = pd.DataFrame(self._orders, columns=ORDER_COLUMNS)
+        return frame.astype({"ts": "int64", "at_stop": "bool"})
 
     def series_frame(self) -> pd.DataFrame:
         """Return the numeric signals as a long table: ``ts``, ``name``, ``value``."""
