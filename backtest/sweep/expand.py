@@ -33,7 +33,7 @@ RUNS_FOLDER = "runs"
 # Store columns that say which run a row is (besides one per grid key), not how it went.
 IDENTITY = frozenset(
     {"run_id", "label", "base", "ablation", "period", "period_start", "period_end", "seed"}
-    | {"overrides"}
+    | {"overrides", "walk_forward", "fold"}
 )
 
 
@@ -58,6 +58,11 @@ class SweepRun:
         Everything set on the base, by dotted key.
     config : RunConfig
         The resolved, validated run config.
+    role : str, optional
+        In a walk-forward optimisation: ``"train"`` (a grid point on a train window) or
+        ``"test"`` (the point chosen there, on the test window after it).
+    fold : int, optional
+        The walk-forward fold (0 first).
 
     """
 
@@ -70,9 +75,12 @@ class SweepRun:
     grid: dict[str, Any]
     overrides: dict[str, Any]
     config: RunConfig
+    role: str | None = None
+    fold: int | None = None
 
     def columns(self) -> dict[str, Any]:
         """Return the store columns that say which run this is."""
+        walk = {"walk_forward": self.role, "fold": self.fold} if self.role is not None else {}
         return {
             "run_id": self.run_id,
             "label": self.label,
@@ -84,6 +92,7 @@ class SweepRun:
             "seed": self.seed,
             **self.grid,
             "overrides": json.dumps(self.overrides, default=str, sort_keys=True),
+            **walk,
         }
 
 
@@ -196,6 +205,9 @@ def expand(spec: SweepSpec, root: Path, source: str = "<spec>") -> list[SweepRun
         # The sweep's fidelity wins over each base's own.
         common[("data", "fidelity")] = spec.sweep.fidelity
     windows: list[Window | None] = list(spec.windows()) or [None]
+    # Walk-forward optimisation: the windows are the folds' train windows, in fold order.
+    optimising = spec.walk_forward is not None and spec.walk_forward.optimises
+    fold_of = {id(w): k for k, w in enumerate(windows)} if optimising else {}
     seeds = spec.sweep.seeds or [None]
     axes = spec.grid_axes()
     names = _short_names(list(axes))
@@ -244,6 +256,8 @@ def expand(spec: SweepSpec, root: Path, source: str = "<spec>") -> list[SweepRun
                     grid={dotted(p): v for p, v in grid.items()},
                     overrides={dotted(p): v for p, v in overrides.items()},
                     config=config,
+                    role="train" if optimising else None,
+                    fold=fold_of.get(id(window)),
                 ),
             )
     if problems:

@@ -1,10 +1,13 @@
 """
-The sweep's HTML summary: one self-contained page (plotly.js inlined) that opens offline.
+The sweep's HTML summary: one page that opens offline, loading ``plotly.min.js`` from beside it.
 
-It shows the ablation table, the grid against its best point, the top runs, the selection-bias
-verdict (deflated Sharpe ratio, PBO), the failed runs, and for a grid of two or more keys a
-heatmap of the chosen metric over each pair of keys, one per base and ablation (the mean over the
-other keys, periods and seeds). A difference whose interval excludes zero (``*``) is set in bold.
+It shows the walk-forward results (the point chosen per window, in-sample vs out-of-sample, the
+stitched out-of-sample equity), the ablation table, the grid against its best point, the top
+runs, the selection-bias verdict (deflated Sharpe ratio, PBO), the failed runs, and for a grid of
+two or more keys a heatmap of the chosen metric over each pair of keys, one per base and ablation
+(the mean over the other keys, periods and seeds; each cell also shows the mean of its runs'
+bootstrap interval bounds when the runs have them). A difference whose interval excludes zero
+(``*``) is set in bold.
 
 """
 
@@ -12,10 +15,13 @@ import html
 import itertools
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
 
+from backtest.plotly_asset import PLOTLY_FILE
+from backtest.plotly_asset import ensure_plotly
+from backtest.plotly_asset import script_tag
 from backtest.sweep.summary import SIGNIFICANT
 from backtest.sweep.summary import Display
 from backtest.sweep.task import OK
@@ -68,19 +74,32 @@ def heatmaps(table: pd.DataFrame, grid_keys: list[str], metric: str) -> list[go.
     done = table[table["status"] == OK]
     if len(grid_keys) < 2 or done.empty or metric not in done.columns:
         return []
-    done = done.assign(_m=pd.to_numeric(done[metric], errors="coerce"))
+    low, high = f"intervals.{metric}.low", f"intervals.{metric}.high"
+    bounded = low in done.columns and high in done.columns
+    done = done.assign(
+        _m=pd.to_numeric(done[metric], errors="coerce"),
+        _lo=pd.to_numeric(done[low], errors="coerce") if bounded else np.nan,
+        _hi=pd.to_numeric(done[high], errors="coerce") if bounded else np.nan,
+    )
     figures = []
     for (x_key, y_key), ((base, ablation), group) in itertools.product(
         itertools.combinations(grid_keys, 2), done.groupby(["base", "ablation"], sort=False)
     ):
-        grid = group.pivot_table(index=y_key, columns=x_key, values="_m", aggfunc="mean")
+        cells = group.pivot_table(
+            index=y_key, columns=x_key, values=["_m", "_lo", "_hi"], aggfunc="mean", dropna=False
+        )
+        grid = cells["_m"]
+        lows = cells["_lo"].reindex_like(grid) if "_lo" in cells else grid * np.nan
+        highs = cells["_hi"].reindex_like(grid) if "_hi" in cells else grid * np.nan
         figure = go.Figure(
             go.Heatmap(
                 z=grid.to_numpy(),
                 x=[str(v) for v in grid.columns],
                 y=[str(v) for v in grid.index],
                 colorscale="RdYlGn_r" if metric == "max_drawdown" else "RdYlGn",
-                texttemplate="%{z:.4g}",
+                text=_cell_texts(grid.to_numpy(), lows.to_numpy(), highs.to_numpy()),
+                texttemplate="%{text}",
+                hovertemplate=f"{x_key}=%{{x}}<br>{y_key}=%{{y}}<br>{metric} %{{text}}<extra></extra>",
                 colorbar={"title": metric},
             ),
         )
@@ -97,6 +116,58 @@ def heatmaps(table: pd.DataFrame, grid_keys: list[str], metric: str) -> list[go.
         if len(figures) == MAX_HEATMAPS:
             break
     return figures
+
+
+def _cell_texts(values: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> list[list[str]]:
+    # "0.0123<br>[-0.01, 0.03]": the mean metric over the cell's runs with their mean bounds.
+    texts = []
+    for value_row, low_row, high_row in zip(values, lows, highs, strict=True):
+        row = []
+        for value, low, high in zip(value_row, low_row, high_row, strict=True):
+            text = "–" if not np.isfinite(value) else f"{value:.4g}"
+            if np.isfinite(value) and np.isfinite(low) and np.isfinite(high):
+                text += f"<br>[{low:.3g}, {high:.3g}]"
+            row.append(text)
+        texts.append(row)
+    return texts
+
+
+def out_of_sample_figure(curves: list) -> go.Figure:
+    """
+    Return the walk-forward's stitched out-of-sample equity (growth of 1), one line per chain.
+
+    Parameters
+    ----------
+    curves : list[backtest.sweep.walk_forward.OutOfSample]
+        The stitched curves.
+
+    Returns
+    -------
+    go.Figure
+
+    """
+    figure = go.Figure()
+    for curve in curves:
+        name = f"{curve.base}/{curve.ablation}" + (f"/seed={curve.seed}" if curve.seed else "")
+        figure.add_trace(
+            go.Scatter(
+                x=pd.to_datetime(curve.returns["ts"].to_numpy(dtype=np.int64), utc=True),
+                y=curve.returns["equity"],
+                name=name,
+                mode="lines",
+            )
+        )
+    figure.update_layout(
+        title="Walk-forward: stitched out-of-sample equity (growth of 1)",
+        height=380,
+        width=900,
+        xaxis={"title": "time (UTC)", "type": "date"},
+        yaxis={"title": "equity"},
+        showlegend=True,
+        margin={"l": 70, "r": 20, "t": 50, "b": 60},
+        template="plotly_white",
+    )
+    return figure
 
 
 def render_summary(
@@ -140,18 +211,23 @@ td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 td.sig {{ font-weight: 600; color: #1a5e9a; }}
 .plot {{ display: inline-block; vertical-align: top; }}
 </style>
-<script>{get_plotlyjs()}</script>
+{script_tag(PLOTLY_FILE)}
 </head><body>
 <h1>{html.escape(name)}</h1>
 <div>{html.escape(overview)}</div>
 {tables}
-{"<h2>Grid heatmaps</h2>" if plots else ""}{plots}
+{"<h2>Figures</h2>" if plots else ""}{plots}
 </body></html>
 """
 
 
 def write_summary(path: Path, page: str) -> Path:
-    """Write the page atomically (a reader never sees half of it) and return its path."""
+    """
+    Write the page atomically (a reader never sees half of it) and return its path.
+
+    ``plotly.min.js``, which the page loads, is written beside it once.
+    """
+    ensure_plotly(path.parent)
     partial = path.with_suffix(".html.tmp")
     partial.write_text(page, encoding="utf-8")
     partial.replace(path)

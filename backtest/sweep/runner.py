@@ -7,9 +7,15 @@ failed runs are run again. Runs with equal configs are run once. Each result is 
 store as it arrives, so a sweep stopped at any point (Ctrl-C, a crash, a lost machine) resumes
 with only the unfinished runs.
 
-Files in ``<output_dir>/<sweep name>/``: ``runs.parquet`` (the store), ``spec.toml`` (the spec as
-last run), ``summary.html``, and with ``[sweep] write_runs`` one results folder per run under
-``runs/`` (written by this process from the returned outcome, so it works on a remote cluster too).
+Files in ``<output_dir>/<sweep name>/``: ``runs.parquet`` (the store), ``returns/`` (each run's
+return series), ``spec.toml`` (the spec as last run), ``summary.html`` (with ``plotly.min.js``
+beside it), for a walk-forward optimisation ``walk_forward.parquet`` and
+``walk_forward_oos.parquet`` (``backtest.sweep.walk_forward``), and with ``[sweep] write_runs``
+one results folder per run under ``runs/`` (written by this process from the returned outcome, so
+it works on a remote cluster too).
+
+A walk-forward optimisation runs in two steps: every run on the train windows, then each fold's
+chosen point on its test window (the choice needs the train results).
 
 """
 
@@ -31,6 +37,7 @@ from rich.progress import TimeElapsedColumn
 from rich.progress import TimeRemainingColumn
 
 from backtest.config import RunConfig
+from backtest.config import StatsSection
 from backtest.report import write_report
 from backtest.results import write_results
 from backtest.sweep.backends import LocalBackend
@@ -42,6 +49,7 @@ from backtest.sweep.expand import SweepRun
 from backtest.sweep.expand import expand
 from backtest.sweep.expand import results_root
 from backtest.sweep.html import heatmaps
+from backtest.sweep.html import out_of_sample_figure
 from backtest.sweep.html import render_summary
 from backtest.sweep.html import write_summary
 from backtest.sweep.spec import SweepSpec
@@ -55,6 +63,8 @@ from backtest.sweep.sync import cache_root
 from backtest.sweep.task import FAILED
 from backtest.sweep.task import RunTask
 from backtest.sweep.task import TaskResult
+from backtest.sweep.walk_forward import test_runs
+from backtest.sweep.walk_forward import walk_forward_result
 
 
 @dataclass
@@ -233,15 +243,7 @@ def run_sweep(
         by_id.setdefault(run.run_id, []).append(run)
     with RunStore(folder) as store:
         shutil.copyfile(spec_path, folder / "spec.toml")
-        finished = store.finished()
-        known = {(row["run_id"], row["label"]) for row in store.rows()}
-        store.add(
-            [
-                {**run.columns(), **_result_part(finished[run.run_id])}
-                for run in runs
-                if run.run_id in finished and (run.run_id, run.label) not in known
-            ],
-        )
+        finished = _adopt_finished(store, runs)
         tasks = make_tasks(spec, runs, skip=set(finished))
         console.print(
             f"sweep {spec.sweep.name}: {len(runs)} runs, {len(by_id)} distinct configs, "
@@ -249,6 +251,18 @@ def run_sweep(
             highlight=False,
         )
         executed = _execute(store, backend, tasks, by_id, console, progress)
+        tests = test_runs(spec, runs, _current(store, runs))
+        if tests:
+            for run in tests:
+                by_id.setdefault(run.run_id, []).append(run)
+            # A test window may equal a later train window: that run is done already.
+            tasks = make_tasks(spec, tests, skip=set(_adopt_finished(store, tests)))
+            console.print(
+                f"walk-forward: {len(tests)} out-of-sample runs of the points chosen on "
+                f"{len(spec.windows())} train windows, {len(tasks)} to run",
+                highlight=False,
+            )
+            executed += _execute(store, backend, tasks, by_id, console, progress)
         confirmed = confirmation_runs(spec, runs, _current(store, runs))
         if confirmed:
             for run in confirmed:
@@ -263,14 +277,37 @@ def run_sweep(
             executed += _execute(store, backend, tasks, by_id, console, progress)
     table = _current(store, runs)
     displays = summary_displays(spec, table, runs)
+    settings = runs[0].config.stats if runs else None
+    walk = walk_forward_result(
+        spec, runs, tests, _current(store, runs + tests), folder, settings or StatsSection()
+    )
+    if walk is not None:
+        displays[:0] = walk.displays
     confirmation = confirmation_display(spec, _current(store, runs + confirmed), confirmed)
     if confirmation is not None:
         displays.append(confirmation)
     grid_keys = list(runs[0].grid) if runs else []
     figures = heatmaps(table, grid_keys, spec.sweep.metric) if not table.empty else []
-    page = render_summary(spec.sweep.name, overview(table), displays, figures)
+    if walk is not None and walk.curves:
+        figures.insert(0, out_of_sample_figure(walk.curves))
+    everything = _current(store, runs + tests) if tests else table
+    page = render_summary(spec.sweep.name, overview(everything), displays, figures)
     summary = write_summary(folder / "summary.html", page)
-    return SweepOutcome(spec, runs, table, displays, executed, folder, summary)
+    return SweepOutcome(spec, runs + tests, everything, displays, executed, folder, summary)
+
+
+def _adopt_finished(store: RunStore, runs: list[SweepRun]) -> dict[str, dict]:
+    """Store a row for each run whose config has completed under another label; return those."""
+    finished = store.finished()
+    known = {(row["run_id"], row["label"]) for row in store.rows()}
+    store.add(
+        [
+            {**run.columns(), **_result_part(finished[run.run_id])}
+            for run in runs
+            if run.run_id in finished and (run.run_id, run.label) not in known
+        ],
+    )
+    return finished
 
 
 def _report_line(

@@ -28,6 +28,13 @@ A spec names one or more base run configs and the overrides to run them with; ev
     start = 2024-01-01
     end = 2024-01-02
 
+    [walk_forward]                # or: walk-forward optimisation (instead of [[periods]])
+    start = 2024-01-01
+    end = 2024-03-01
+    train = "P14D"                # choose the best grid point by the metric on 14 days ...
+    test = "P7D"                  # ... run it on the 7 days after, and stitch those
+    step = "P7D"                  # default: test
+
 Keys of ``[overrides]``, ``[grid]`` and ``[ablations.*]`` are dotted keys of the run config
 (see ``backtest.sweep.keys``); whether they exist is checked against each resolved run config
 by ``backtest.config.parse_config``, strategy parameters against the strategy's config class.
@@ -41,6 +48,7 @@ from pathlib import Path
 from typing import Annotated
 from typing import Any
 from typing import Literal
+from typing import NamedTuple
 
 from pydantic import Field
 from pydantic import StringConstraints
@@ -121,28 +129,81 @@ def _stamp(value: datetime) -> str:
     return f"{value:%Y-%m-%d}" if midnight else f"{value:%Y-%m-%dT%H:%M}"
 
 
-class WalkForward(PeriodSection):
-    """Rolling windows of length ``window`` every ``step`` (default: ``window``) over the span."""
+class Fold(NamedTuple):
+    """One walk-forward step: choose on ``train``, then run the choice on ``test`` (after it)."""
 
-    window: timedelta
+    train: Window
+    test: Window
+
+
+class WalkForward(PeriodSection):
+    """
+    Windows over the span ``[start, end)``, in one of two forms.
+
+    - ``window`` (and ``step``, default ``window``): rolling evaluation windows; every run is
+      evaluated on each, nothing is chosen.
+    - ``train`` and ``test`` (and ``step``, default ``test``): walk-forward optimisation. Fold
+      ``k`` trains on ``[start + k·step, + train)`` and tests on the ``test`` that follows; every
+      run is evaluated on each train window, the best grid point by ``[sweep] metric`` is run on
+      the test window, and the test windows' returns are stitched into one out-of-sample curve.
+      ``step`` must be at least ``test``, so that out-of-sample windows never overlap.
+
+    ``warmup`` applies to every window: each run streams that much data before its window.
+    """
+
+    window: timedelta | None = None
+    train: timedelta | None = None
+    test: timedelta | None = None
     step: timedelta | None = None
 
     @model_validator(mode="after")
     def _positive(self) -> "WalkForward":
-        for key in ("window", "step"):
+        for key in ("window", "train", "test", "step"):
             value = getattr(self, key)
             if value is not None and value <= timedelta(0):
                 raise ValueError(f"walk_forward.{key} = {value}: must be positive")
+        if self.window is not None and (self.train is not None or self.test is not None):
+            raise ValueError(
+                "walk_forward: give window (evaluate every run on rolling windows) or train and "
+                "test (walk-forward optimisation), not both"
+            )
+        if self.window is None and (self.train is None or self.test is None):
+            raise ValueError("walk_forward: give window, or both train and test")
+        if self.test is not None and self.step is not None and self.step < self.test:
+            raise ValueError(
+                f"walk_forward.step = {self.step}: shorter than test ({self.test}), so "
+                "out-of-sample windows would overlap"
+            )
         return self
 
+    @property
+    def optimises(self) -> bool:
+        """Return whether this is walk-forward optimisation (train and test windows)."""
+        return self.train is not None
+
+    def folds(self) -> list[Fold]:
+        """Return the train/test folds whose test window ends inside the span (none: rolling)."""
+        if not self.optimises:
+            return []
+        folds = []
+        start = self.start
+        while start + self.train + self.test <= self.end:
+            middle = start + self.train
+            folds.append(
+                Fold(Window(start=start, end=middle), Window(start=middle, end=middle + self.test))
+            )
+            start += self.step or self.test
+        return folds
+
     def windows(self) -> list[Window]:
-        """Return the windows that fit whole inside ``[start, end)``."""
-        step = self.step or self.window
+        """Return the windows every run is evaluated on: rolling windows, or the train windows."""
+        if self.optimises:
+            return [fold.train for fold in self.folds()]
         windows = []
         start = self.start
         while start + self.window <= self.end:
             windows.append(Window(start=start, end=start + self.window))
-            start += step
+            start += self.step or self.window
         return windows
 
 
@@ -174,7 +235,7 @@ class SweepSpec(_Section):
         if len(set(labels)) != len(labels):
             problems.append(f"periods: names must be unique, got {labels}")
         if self.walk_forward is not None and not labels:
-            problems.append("walk_forward: the window is longer than the span")
+            problems.append("walk_forward: the window (train + test) is longer than the span")
         problems += self._overlaps()
         if problems:
             raise ValueError("\n".join(problems))

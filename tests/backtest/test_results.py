@@ -67,6 +67,7 @@ FILES = {
     "funding.parquet",
     "account.parquet",
     "series.parquet",
+    "trades.parquet",
     "report.html",
 }
 
