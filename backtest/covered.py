@@ -75,7 +75,7 @@ def coverage_block(coverage: PeriodCoverage) -> dict[str, object]:
         "covered_days": covered_ns(coverage.covered) / DAY_NS,
         "period_days": (coverage.end_ns + 1 - coverage.start_ns) / DAY_NS,
         "missing": coverage.missing(),
-        "statistics": "full period" if coverage.complete else "covered time only",
+        "statistics": "full period" if coverage.share >= 1.0 else "covered time only",
     }
 
 

@@ -548,10 +548,13 @@ def run_notes(config: RunConfig, tables: dict, stats: dict) -> list[str]:
     covered = stats.get("coverage") or {}
     if covered and not covered["complete"]:
         missing = "; ".join(f"{label}: {', '.join(days)}" for label, days in covered["missing"].items())
-        notes.append(
-            f"the catalog covers {covered['share']:.1%} of the period (gaps: {missing}); "
-            "return statistics use the covered time only"
-        )
+        if covered["share"] >= 1.0:
+            notes.append(f"the catalog lacks part of the warm-up (gaps: {missing}); the period is covered")
+        else:
+            notes.append(
+                f"the catalog covers {covered['share']:.1%} of the period (gaps: {missing}); "
+                "return statistics use the covered time only"
+            )
     return notes
 
 

@@ -99,3 +99,28 @@ def test_the_coverage_check_includes_the_warmup(tmp_path):
     # Act / Assert
     with pytest.raises(DataError, match=r"warm-up from 2024-01-01T12:00.*\nquotes BTCUSDT-PERP.BINANCE: 2024-01-01\n"):
         run_backtest(config)
+
+
+def test_with_allow_gaps_a_missing_warmup_is_noted_and_the_period_statistics_kept(tmp_path):
+    # Arrange: the catalog starts at the period start; half a day of warm-up is asked for
+    market = random_walk_market(START, 6.0, seed=3, quote_every_ms=60_000, trade_every_ms=60_000)
+    write_market(tmp_path / "catalog", market)
+    config = make_config(
+        tmp_path / "catalog",
+        tmp_path / "results",
+        "2024-01-02T06:00:00Z",
+        start="2024-01-02T00:00:00Z",
+        params={"record_path": str(tmp_path / "r.jsonl")},
+        families=["quotes", "trades"],
+        period={"warmup": "PT12H", "allow_gaps": True},
+        venue={"charge_funding": False},
+    )
+
+    # Act
+    outcome = run_backtest(config)
+
+    # Assert
+    block = outcome.stats["coverage"]
+    assert block["share"] == 1.0 and block["complete"] is False
+    assert block["statistics"] == "full period" and "covered_only" not in outcome.stats["sample"]
+    assert any(n.startswith("the catalog lacks part of the warm-up (gaps: quotes") for n in outcome.notes)
