@@ -76,13 +76,13 @@ def time_report(report: str, catalog: Path, start: str, end: str, out: Path) -> 
             end,
         ]
     )
-    module = importlib.import_module(f"research.{report}")
+    module = importlib.import_module(f"research.reports.{report}")
     config = config_from_args(module.CONFIG, args)
     period = Period(args.start, args.end)
     t0 = time.perf_counter()
     inputs = module.read_inputs(CatalogReader(catalog, INSTRUMENT), period, config)
     t1 = time.perf_counter()
-    result = module.compute(inputs, period, config, Progress(False))
+    result = module.report(inputs, period, config, Progress(False))
     t2 = time.perf_counter()
     write_report(result, out)
     t3 = time.perf_counter()

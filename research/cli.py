@@ -1,9 +1,10 @@
 """
 ``python -m research <report> --catalog DIR --instrument ID --start ... --end ... --out DIR``.
 
-Reports: ``vpin``, ``book``, ``flow``, one module each, each with ``add_arguments(parser)``,
-``CONFIG`` (its parameters dataclass, filled from the options of the same names),
-``read_inputs(reader, period, config)`` and ``compute(inputs, period, config, progress)``.
+Reports: ``vpin``, ``book``, ``flow``, one module each in ``research.reports``, each with
+``add_arguments(parser)``, ``CONFIG`` (its parameters dataclass, filled from the options of the
+same names), ``read_inputs(reader, period, config)`` and ``report(inputs, period, config,
+progress)``.
 
 Bad arguments (unknown instrument, a period without data, an unreadable date, an out-of-range
 option) print one line on stderr and exit with code 2, without a traceback.
@@ -27,15 +28,15 @@ from research.progress import Progress
 # report -> (module, one-line description).
 REPORTS: dict[str, tuple[str, str]] = {
     "vpin": (
-        "research.vpin",
+        "research.reports.vpin",
         "VPIN buckets with trailing (and look-ahead, for comparison) toxic flags.",
     ),
     "book": (
-        "research.book",
+        "research.reports.book",
         "Top-of-book imbalance, OFI, depth imbalance and their lead/lag with mid returns.",
     ),
     "flow": (
-        "research.flow",
+        "research.reports.flow",
         "Volume profile per UTC day, order-flow events, Kyle's lambda and Hawkes intensity.",
     ),
 }
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         reader = CatalogReader(args.catalog, args.instrument, progress)
         module = importlib.import_module(REPORTS[args.report][0])
         config = config_from_args(module.CONFIG, args)
-        result = module.compute(
+        result = module.report(
             module.read_inputs(reader, period, config), period, config, progress
         )
         elapsed = time.perf_counter() - started

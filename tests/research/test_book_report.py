@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from research.book import BookConfig
-from research.book import book_series
+from research.compute.book import BookConfig
+from research.compute.book import book_series
 from research.period import Period
 
 SECOND = 1_000_000_000

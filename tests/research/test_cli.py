@@ -9,15 +9,15 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from research.book import DEPTH_COLUMNS
-from research.book import SERIES_COLUMNS as BOOK_COLUMNS
 from research.cli import main
-from research.events import EVENT_COLUMNS
-from research.flow import PROFILE_COLUMNS
-from research.flow import SERIES_COLUMNS as FLOW_COLUMNS
-from research.flow import SESSION_COLUMNS
-from research.leadlag import LEADLAG_COLUMNS
-from research.vpin import BUCKET_COLUMNS
+from research.compute.book import DEPTH_COLUMNS
+from research.compute.book import SERIES_COLUMNS as BOOK_COLUMNS
+from research.compute.events import EVENT_COLUMNS
+from research.compute.flow import PROFILE_COLUMNS
+from research.compute.flow import SERIES_COLUMNS as FLOW_COLUMNS
+from research.compute.flow import SESSION_COLUMNS
+from research.compute.leadlag import LEADLAG_COLUMNS
+from research.compute.vpin import BUCKET_COLUMNS
 from tests.research.catalog_factory import INSTRUMENT
 
 ROOT = Path(__file__).resolve().parents[2]

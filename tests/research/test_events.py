@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from research.events import EVENT_COLUMNS
-from research.events import absorption_flags
-from research.events import block_trades
-from research.events import icebergs
-from research.events import interval_bars
-from research.events import sweeps
+from research.compute.events import EVENT_COLUMNS
+from research.compute.events import absorption_flags
+from research.compute.events import block_trades
+from research.compute.events import icebergs
+from research.compute.events import interval_bars
+from research.compute.events import sweeps
 
 MS = 1_000_000
 SECOND = 1_000_000_000

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from bench.bench_indicators_flow import random_trades
-from research.flow import FlowConfig
-from research.flow import clocked_series
-from research.flow import hawkes_mu
-from research.flow import interval_ends
-from research.flow import session_tables
+from research.compute.flow import FlowConfig
+from research.compute.flow import clocked_series
+from research.compute.flow import hawkes_mu
+from research.compute.flow import interval_ends
+from research.compute.flow import session_tables
 from research.period import Period
 
 SECOND = 1_000_000_000

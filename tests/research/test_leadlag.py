@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from research.leadlag import LEADLAG_COLUMNS
-from research.leadlag import correlation
-from research.leadlag import horizon_returns
-from research.leadlag import lead_lag
+from research.compute.leadlag import LEADLAG_COLUMNS
+from research.compute.leadlag import correlation
+from research.compute.leadlag import horizon_returns
+from research.compute.leadlag import lead_lag
 
 SECOND = 1_000_000_000
 

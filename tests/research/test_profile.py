@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from research.profile import histogram
-from research.profile import nice_step
-from research.profile import point_of_control
-from research.profile import session_profile
-from research.profile import value_area
+from research.compute.profile import histogram
+from research.compute.profile import nice_step
+from research.compute.profile import point_of_control
+from research.compute.profile import session_profile
+from research.compute.profile import value_area
 
 
 def hand_profile_trades() -> tuple[np.ndarray, np.ndarray]:

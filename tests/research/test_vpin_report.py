@@ -8,11 +8,11 @@ import pytest
 
 from bench.bench_indicators_flow import random_trades
 from indicators.flow import VPIN
-from research.vpin import BUCKET_COLUMNS
-from research.vpin import VpinConfig
-from research.vpin import add_flags
-from research.vpin import trailing_threshold
-from research.vpin import vpin_buckets
+from research.compute.vpin import BUCKET_COLUMNS
+from research.compute.vpin import VpinConfig
+from research.compute.vpin import add_flags
+from research.compute.vpin import trailing_threshold
+from research.compute.vpin import vpin_buckets
 
 SECOND = 1_000_000_000
 

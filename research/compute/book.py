@@ -1,5 +1,5 @@
 """
-``book`` report: top-of-book imbalance, its EWMA, rolling z-score and extreme flag, OFI, depth
+The ``book`` report's numbers: top-of-book imbalance, its EWMA, rolling z-score and extreme flag, OFI, depth
 imbalance (when ``BookDepth`` is in the catalog), and their lead/lag with mid returns.
 
 Built on the batch twins of ``indicators.book`` (``TopOfBookImbalance``, ``RelativeSpread``,
@@ -18,49 +18,32 @@ threshold, else 0), ``ofi`` (CKS
 OFI summed over the interval), then with book depth ``depth_imbalance`` (equal weights over the
 levels) and ``depth_imbalance_weighted`` (weights 1 / level: nearer bands weigh more), then one
 ``fwd_ret_<h>`` per horizon (forward log mid return, for research; it looks ahead by definition).
-Table ``book_leadlag``: see ``research.leadlag``.
+Table ``book_leadlag``: see ``research.compute.leadlag``.
 """
 
-import argparse
 from dataclasses import asdict
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from indicators.book import DepthImbalance
 from indicators.book import OrderFlowImbalance
 from indicators.book import RelativeSpread
 from indicators.book import TopOfBookImbalance
 from indicators.kernels.rolling import zscore_batch
-from research.arrays import asof_index
-from research.arrays import on_finite
-from research.arrays import quantiles
-from research.arrays import utc
-from research.catalog import CatalogReader
 from research.catalog import Columns
+from research.compute.arrays import asof_index
+from research.compute.arrays import on_finite
+from research.compute.arrays import quantiles
+from research.compute.arrays import utc
+from research.compute.leadlag import horizon_returns
+from research.compute.leadlag import lead_lag
 from research.errors import ResearchError
-from research.figures import flagged
-from research.figures import line
-from research.figures import time_panels
-from research.figures import x_time
-from research.leadlag import horizon_returns
-from research.leadlag import lead_lag
-from research.options import Option
-from research.options import add_options
-from research.options import duration
-from research.options import durations
-from research.options import positive_float
-from research.options import positive_floats
-from research.options import positive_int
-from research.output import ReportResult
 from research.period import NS_PER_S
 from research.period import Period
 from research.period import format_duration
-from research.progress import Progress
 
-NAME = "book"
 SERIES_COLUMNS = [
     "time",
     "quotes",
@@ -76,6 +59,7 @@ SERIES_COLUMNS = [
     "extreme",
     "ofi",
 ]
+
 DEPTH_COLUMNS = ["depth_imbalance", "depth_imbalance_weighted"]
 
 
@@ -117,9 +101,6 @@ class BookConfig:
     def __post_init__(self) -> None:
         if self.z_window < 2:
             raise ResearchError(f"--z-window must be at least 2, was {self.z_window}")
-
-
-CONFIG = BookConfig
 
 
 def usable_quotes(quotes: Columns) -> tuple[Columns, int]:
@@ -204,7 +185,7 @@ def book_series(
     -------
     tuple[pd.DataFrame, dict[str, int], dict[int, np.ndarray]]
         The ``book_series`` table, ``{"quotes": ..., "dropped_quotes": ...}``, and the past and
-        forward log mid returns of ``research.leadlag.horizon_returns`` at the rows' times.
+        forward log mid returns of ``research.compute.leadlag.horizon_returns`` at the rows' times.
 
     Raises
     ------
@@ -295,154 +276,3 @@ def book_metrics(
         "lead_lag": leadlag.to_dict(orient="records"),
         "obi_lead_corr": dict(zip(obi_leads["horizon"], obi_leads["corr"], strict=True)),
     }
-
-
-def book_figures(frame: pd.DataFrame, leadlag: pd.DataFrame, config: BookConfig) -> list[go.Figure]:
-    """Return the time panels (mid, imbalance, z-score, OFI) and the lead/lag chart."""
-    fig = time_panels(
-        [
-            "mid",
-            "top-of-book imbalance",
-            "z-score of the imbalance EWMA (markers: extreme)",
-            "OFI (running sum)",
-        ]
-    )
-    t = x_time(frame["time"])
-    fig.add_trace(line(t, frame["mid"], "mid"), row=1, col=1)
-    fig.add_trace(line(t, frame["obi"], "OBI", opacity=0.35), row=2, col=1)
-    fig.add_trace(
-        line(
-            t, frame["obi_ewma"], f"OBI EWMA ({format_duration(config.ewma_halflife_ns)} half-life)"
-        ),
-        row=2,
-        col=1,
-    )
-    for name in DEPTH_COLUMNS:
-        if name in frame:
-            fig.add_trace(line(t, frame[name], name), row=2, col=1)
-    fig.add_trace(line(t, frame["obi_z"], "OBI EWMA z"), row=3, col=1)
-    extreme = frame["extreme"].to_numpy() != 0
-    fig.add_trace(flagged(t, frame["obi_z"], extreme, "extreme", size=3), row=3, col=1)
-    fig.add_trace(line(t, frame["ofi"].cumsum(), "OFI running sum"), row=4, col=1)
-    lag = go.Figure()
-    for signal, rows in leadlag.groupby("signal", sort=False):
-        lag.add_trace(
-            go.Scatter(
-                x=rows["horizon_s"],
-                y=rows["corr"],
-                mode="lines+markers",
-                name=signal,
-                text=rows["horizon"],
-            )
-        )
-    lag.add_vline(x=0, line={"color": "grey", "dash": "dot"})
-    lag.update_layout(
-        title="correlation with mid log returns (right: forward returns, the signal leads; left: past returns)",
-        xaxis_title="horizon (s)",
-        yaxis_title="Pearson correlation",
-        template="plotly_white",
-        height=450,
-    )
-    return [fig, lag]
-
-
-def read_inputs(reader: CatalogReader, period: Period, config: BookConfig) -> dict[str, Columns]:
-    """Return the rows the report reads: quotes, and ``BookDepth`` rows when the catalog has them."""
-    return {
-        "quotes": reader.read("quotes", period),
-        "book_depth": reader.read("book_depth", period, required=False),
-    }
-
-
-def compute(
-    inputs: dict[str, Columns], period: Period, config: BookConfig, progress: Progress | None = None
-) -> ReportResult:
-    """
-    Return the ``book`` report of ``read_inputs``'s quotes and book depth (possibly none).
-
-    Returns
-    -------
-    ReportResult
-
-    """
-    quotes, depth = inputs["quotes"], inputs["book_depth"]
-    stages = (progress or Progress(False)).stages(NAME, ["imbalance", "lead/lag", "figures"])
-    stages.start("imbalance")
-    frame, counts, returns = book_series(quotes, depth, period, config)
-    stages.start("lead/lag")
-    leadlag = book_leadlag(frame, returns)
-    metrics = book_metrics(frame, leadlag, counts, int(depth["ts"].size), config)
-    stages.start("figures")
-    figures = book_figures(frame, leadlag, config)
-    stages.close()
-    short = leadlag[(leadlag["signal"] == "obi") & (leadlag["horizon_s"] > 0)].head(2)
-    headline = {
-        "rows": f"{len(frame):,} ({metrics['config']['interval']})",
-        "quotes used / dropped": f"{counts['quotes']:,} / {counts['dropped_quotes']:,}",
-        "median spread": f"{metrics['spread_bps']['p50']:.2f} bps",
-        "extreme imbalance share": f"{metrics['extreme_share']:.1%}",
-        **{
-            f"corr(OBI, fwd ret {h})": f"{c:+.3f}"
-            for h, c in zip(short["horizon"], short["corr"], strict=True)
-        },
-        "book depth rows": f"{depth['ts'].size:,}",
-    }
-    return ReportResult(
-        NAME,
-        "Order book imbalance",
-        {"series": frame, "leadlag": leadlag},
-        metrics,
-        figures,
-        headline,
-    )
-
-
-def interval(text: str) -> int | None:
-    """Return a row interval in ns from ``--interval``, or None for ``quote`` (one row per quote)."""
-    return None if text == "quote" else duration(text)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``book`` report's options."""
-    add_options(
-        parser,
-        BookConfig(),
-        [
-            Option(
-                "--interval",
-                "interval_ns",
-                interval,
-                "row interval (100ms, 1s, 1min) or 'quote': one row per quote (default 1s)",
-            ),
-            Option(
-                "--ewma-halflife",
-                "ewma_halflife_ns",
-                duration,
-                "EWMA half-life of the imbalance (default 10s)",
-            ),
-            Option(
-                "--z-window",
-                "z_window",
-                positive_int,
-                "rows in the rolling z-score (default %(default)s)",
-            ),
-            Option(
-                "--extreme-z",
-                "extreme_z",
-                positive_float,
-                "|z| of an extreme imbalance (default %(default)s)",
-            ),
-            Option(
-                "--horizons",
-                "horizons_ns",
-                durations,
-                "lead/lag horizons (default 1s,5s,10s,30s,1min)",
-            ),
-            Option(
-                "--depth-levels",
-                "depth_levels",
-                positive_floats,
-                "BookDepth bands in percent (default 1,2,3,4,5)",
-            ),
-        ],
-    )

@@ -12,7 +12,7 @@ not independent observations.
 import numpy as np
 import pandas as pd
 
-from research.arrays import asof_index
+from research.compute.arrays import asof_index
 from research.period import format_duration
 
 LEADLAG_COLUMNS = ["signal", "horizon", "horizon_s", "relation", "corr", "n"]

@@ -1,10 +1,10 @@
 """
-``flow`` report: volume profile per UTC day, order-flow events, Kyle's lambda and Hawkes
+The ``flow`` report's numbers: volume profile per UTC day, order-flow events, Kyle's lambda and Hawkes
 intensity series.
 
 Built on ``indicators.flow.KyleLambda`` and ``HawkesIntensity`` (batch twins) and the
 ``percentile_rank_batch`` twin (absorption ranks); the profile and event rules are in
-``research.profile`` and ``research.events``.
+``research.compute.profile`` and ``research.compute.events``.
 
 Series rows are intervals ``[end − interval, end)`` stamped at their ``end`` (the time they are
 known). Kyle's lambda and the Hawkes intensities are read at each row's end by running the twins
@@ -18,56 +18,41 @@ Tables:
   ``sell_volume``, ``poc``, ``value_area``, ``hvn`` (one row per price bin per UTC day);
 - ``flow_sessions``: ``day``, ``open``, ``high``, ``low``, ``close``, ``trades``, ``volume``,
   ``vwap``, ``poc``, ``val``, ``vah``, ``value_area_share``, ``hvns`` (prices, ``;``-separated);
-- ``flow_events``: ``research.events.EVENT_COLUMNS``, ``start``/``end`` as UTC times;
+- ``flow_events``: ``research.compute.events.EVENT_COLUMNS``, ``start``/``end`` as UTC times;
 - ``flow_series``: ``SERIES_COLUMNS``.
 """
 
-import argparse
 from dataclasses import asdict
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from indicators.flow import HawkesIntensity
 from indicators.flow import KyleLambda
-from research.arrays import quantiles
-from research.arrays import utc
-from research.catalog import CatalogReader
 from research.catalog import Columns
+from research.compute.arrays import quantiles
+from research.compute.arrays import utc
+from research.compute.events import EVENT_COLUMNS
+from research.compute.events import absorption_events
+from research.compute.events import absorption_flags
+from research.compute.events import block_trades
+from research.compute.events import icebergs
+from research.compute.events import interval_bars
+from research.compute.events import sweeps
+from research.compute.events import taker_sign
+from research.compute.profile import nice_step
+from research.compute.profile import session_profile
 from research.errors import ResearchError
-from research.events import EVENT_COLUMNS
-from research.events import absorption_events
-from research.events import absorption_flags
-from research.events import block_trades
-from research.events import icebergs
-from research.events import interval_bars
-from research.events import sweeps
-from research.events import taker_sign
-from research.figures import line
-from research.figures import markers
-from research.figures import time_panels
-from research.figures import x_time
-from research.options import Option
-from research.options import add_options
-from research.options import duration
-from research.options import fraction
-from research.options import positive_float
-from research.options import positive_int
-from research.output import ReportResult
 from research.period import NS_PER_DAY
 from research.period import NS_PER_S
 from research.period import Period
-from research.period import format_duration
-from research.profile import nice_step
-from research.profile import session_profile
-from research.progress import Progress
 
-NAME = "flow"
 MINUTE_NS = 60 * NS_PER_S
+
 # The automatic profile bin: about this many bins across a median day's range.
 AUTO_BINS_PER_DAY = 100
+
 SERIES_COLUMNS = [
     "time",
     "trades",
@@ -89,6 +74,7 @@ SERIES_COLUMNS = [
     "sweeps",
     "icebergs",
 ]
+
 PROFILE_COLUMNS = [
     "day",
     "price_low",
@@ -100,6 +86,7 @@ PROFILE_COLUMNS = [
     "value_area",
     "hvn",
 ]
+
 SESSION_COLUMNS = [
     "day",
     "open",
@@ -120,7 +107,7 @@ SESSION_COLUMNS = [
 @dataclass(frozen=True)
 class FlowConfig:
     """
-    Parameters of the ``flow`` report (see ``research.events`` for the event rules).
+    Parameters of the ``flow`` report (see ``research.compute.events`` for the event rules).
 
     Parameters
     ----------
@@ -181,9 +168,6 @@ class FlowConfig:
             raise ResearchError(f"--kyle-window must be at least 3, was {self.kyle_window}")
         if self.sweep_levels < 2:
             raise ResearchError(f"--sweep-levels must be at least 2, was {self.sweep_levels}")
-
-
-CONFIG = FlowConfig
 
 
 def auto_bin(ts: np.ndarray, price: np.ndarray) -> float:
@@ -414,286 +398,3 @@ def flow_metrics(
             "mean_intensity": float(series["hawkes"].mean()),
         },
     }
-
-
-_EVENT_STYLE = {
-    "block": {"symbol": "circle-open", "color": "black", "size": 11},
-    "sweep": {"symbol": "triangle-up", "color": "purple", "size": 6},
-    "absorption": {"symbol": "x", "color": "orange", "size": 8},
-    "iceberg": {"symbol": "diamond", "color": "teal", "size": 7},
-}
-
-
-def flow_figures(
-    series: pd.DataFrame, events: pd.DataFrame, profile: pd.DataFrame, sessions: pd.DataFrame
-) -> list[go.Figure]:
-    """Return the time panels (price and events, Kyle's lambda, Hawkes) and the daily profiles."""
-    fig = time_panels(
-        [
-            "price (interval close) and order-flow events",
-            "Kyle's lambda (price per unit volume)",
-            "Hawkes intensity (trades/s)",
-        ],
-        heights=[0.5, 0.25, 0.25],
-    )
-    t = x_time(series["time"])
-    fig.add_trace(line(t, series["close"], "close"), row=1, col=1)
-    for kind, style in _EVENT_STYLE.items():
-        rows = events[events["type"] == kind]
-        if len(rows):
-            marker = {"symbol": style["symbol"], "color": style["color"], "size": style["size"]}
-            fig.add_trace(
-                markers(x_time(rows["start"]), rows["price"], kind, marker=marker), row=1, col=1
-            )
-    fig.add_trace(line(t, series["kyle_lambda"], "Kyle's lambda"), row=2, col=1)
-    for name in ("hawkes", "hawkes_buy", "hawkes_sell"):
-        fig.add_trace(line(t, series[name], name), row=3, col=1)
-    return [fig, profile_figure(profile, sessions)]
-
-
-def _profile_title(session: pd.Series) -> str:
-    return (
-        f"volume profile {session['day']}: POC {session['poc']:g}, value area {session['val']:g} – {session['vah']:g}"
-        " (red: POC bin, blue: value area, grey: outside, stars: HVNs)"
-    )
-
-
-def profile_figure(profile: pd.DataFrame, sessions: pd.DataFrame) -> go.Figure:
-    """Return the volume profile of one UTC day at a time (a menu picks the day)."""
-    fig = go.Figure()
-    traces_per_day = 4  # bars, HVN stars, VAH line, VAL line
-    last = len(sessions) - 1
-    for i, session in sessions.iterrows():
-        rows = profile[profile["day"] == session["day"]]
-        middle = 0.5 * (rows["price_low"] + rows["price_high"])
-        colors = np.where(
-            rows["poc"], "crimson", np.where(rows["value_area"], "steelblue", "lightgrey")
-        )
-        shown = i == last
-        fig.add_trace(
-            go.Bar(
-                x=rows["volume"],
-                y=middle,
-                orientation="h",
-                marker_color=colors,
-                name="volume",
-                visible=shown,
-            )
-        )
-        hvn = rows["hvn"].to_numpy()
-        star = {"symbol": "star", "size": 10, "color": "gold"}
-        fig.add_trace(
-            go.Scatter(
-                x=rows["volume"][hvn],
-                y=middle[hvn],
-                mode="markers",
-                marker=star,
-                name="HVN",
-                visible=shown,
-            )
-        )
-        top = float(rows["volume"].max())
-        for label in ("vah", "val"):
-            price = session[label]
-            dashed = {"dash": "dash", "color": "black"}
-            fig.add_trace(
-                go.Scatter(
-                    x=[0, top],
-                    y=[price, price],
-                    mode="lines",
-                    line=dashed,
-                    name=f"{label.upper()} {price:g}",
-                    visible=shown,
-                )
-            )
-    buttons = []
-    for i, session in sessions.iterrows():
-        visible = [j // traces_per_day == i for j in range(traces_per_day * len(sessions))]
-        buttons.append(
-            {
-                "label": str(session["day"]),
-                "method": "update",
-                "args": [{"visible": visible}, {"title": _profile_title(session)}],
-            }
-        )
-    fig.update_layout(
-        title=_profile_title(sessions.iloc[last]),
-        updatemenus=[{"buttons": buttons, "active": last, "x": 1.0, "xanchor": "right", "y": 1.12}],
-        xaxis_title="volume",
-        yaxis_title="price",
-        template="plotly_white",
-        height=700,
-        bargap=0.05,
-    )
-    return fig
-
-
-def read_inputs(reader: CatalogReader, period: Period, config: FlowConfig) -> dict[str, Columns]:
-    """Return the rows the report reads: trades."""
-    return {"trades": reader.read("trades", period)}
-
-
-def compute(
-    inputs: dict[str, Columns], period: Period, config: FlowConfig, progress: Progress | None = None
-) -> ReportResult:
-    """
-    Return the ``flow`` report of ``read_inputs``'s trades.
-
-    Returns
-    -------
-    ReportResult
-
-    """
-    trades = inputs["trades"]
-    stages = (progress or Progress(False)).stages(NAME, ["profile", "events and series", "figures"])
-    stages.start("profile")
-    bin_size = config.profile_bin or auto_bin(trades["ts"], trades["price"])
-    profile, sessions = session_tables(trades, bin_size, config)
-    stages.start("events and series")
-    series, events, mu = flow_series(trades, period, config)
-    metrics = flow_metrics(trades, sessions, events, series, bin_size, mu, config)
-    events = events.assign(start=utc(events["start"]), end=utc(events["end"]))
-    stages.start("figures")
-    figures = flow_figures(series, events, profile, sessions)
-    stages.close()
-    headline = {
-        "trades": f"{trades['ts'].size:,}",
-        "profile bin": f"{bin_size:g}",
-        **{f"{kind} events": f"{n:,}" for kind, n in metrics["events"].items()},
-        f"Kyle's lambda median ({format_duration(config.kyle_bar_ns) if config.kyle_bar_ns else 'per trade'})": f"{metrics['kyle_lambda']['p50']:.4g}",
-    }
-    tables = {"profile": profile, "sessions": sessions, "events": events, "series": series}
-    return ReportResult(
-        NAME,
-        "Order flow: volume profile, events, Kyle's lambda, Hawkes",
-        tables,
-        metrics,
-        figures,
-        headline,
-    )
-
-
-def kyle_bar(text: str) -> int:
-    """Return Kyle's bar length in ns from ``--kyle-bar`` (0 for ``trade``)."""
-    return 0 if text == "trade" else duration(text)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``flow`` report's options."""
-    add_options(
-        parser,
-        FlowConfig(),
-        [
-            Option(
-                "--interval",
-                "interval_ns",
-                duration,
-                "series and absorption interval (default 1min)",
-            ),
-            Option(
-                "--profile-bin",
-                "profile_bin",
-                positive_float,
-                "profile price bin (default: a 1-2-5 step near a median day's range / 100)",
-            ),
-            Option(
-                "--value-area",
-                "value_area",
-                fraction,
-                "value area share of the volume (default %(default)s)",
-            ),
-            Option(
-                "--hvn-factor",
-                "hvn_factor",
-                positive_float,
-                "HVN: a peak of >= this x the mean bin volume (default %(default)s)",
-            ),
-            Option(
-                "--block-notional",
-                "block_notional",
-                positive_float,
-                "block trade notional (default %(default)g)",
-            ),
-            Option(
-                "--sweep-gap", "sweep_gap_ns", duration, "largest gap inside a sweep (default 50ms)"
-            ),
-            Option(
-                "--sweep-levels",
-                "sweep_levels",
-                positive_int,
-                "fewest price levels of a sweep (default %(default)s)",
-            ),
-            Option(
-                "--absorption-window",
-                "absorption_window",
-                positive_int,
-                "trailing intervals of the absorption ranks (default %(default)s)",
-            ),
-            Option(
-                "--absorption-volume-rank",
-                "absorption_volume_rank",
-                fraction,
-                "least volume rank (default %(default)s)",
-            ),
-            Option(
-                "--absorption-move-rank",
-                "absorption_move_rank",
-                fraction,
-                "largest |move| rank (default %(default)s)",
-            ),
-            Option(
-                "--iceberg-gap",
-                "iceberg_gap_ns",
-                duration,
-                "largest gap between an iceberg's prints (default 10s)",
-            ),
-            Option(
-                "--iceberg-prints",
-                "iceberg_prints",
-                positive_int,
-                "fewest similar prints (default %(default)s)",
-            ),
-            Option(
-                "--iceberg-tolerance",
-                "iceberg_tolerance",
-                fraction,
-                "relative size tolerance around the clip (default %(default)s)",
-            ),
-            Option(
-                "--iceberg-min-notional",
-                "iceberg_min_notional",
-                positive_float,
-                "least clip notional (default %(default)g)",
-            ),
-            Option(
-                "--kyle-window",
-                "kyle_window",
-                positive_int,
-                "observations in Kyle's regression (default %(default)s)",
-            ),
-            Option(
-                "--kyle-bar",
-                "kyle_bar_ns",
-                kyle_bar,
-                "Kyle's bar length, or 'trade': one observation per trade (default 1min)",
-            ),
-            Option(
-                "--hawkes-beta",
-                "hawkes_beta",
-                positive_float,
-                "Hawkes decay rate per second (default %(default)s)",
-            ),
-            Option(
-                "--hawkes-branching",
-                "hawkes_branching",
-                fraction,
-                "Hawkes branching ratio alpha/beta (default %(default)s)",
-            ),
-            Option(
-                "--hawkes-mu",
-                "hawkes_mu",
-                positive_float,
-                "Hawkes baseline per second (default: (1 - branching) x mean trade rate)",
-            ),
-        ],
-    )

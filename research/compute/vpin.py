@@ -1,5 +1,5 @@
 """
-``vpin`` report: VPIN over equal-volume buckets, bucket by bucket, with toxic flags.
+The ``vpin`` report's numbers: VPIN over equal-volume buckets, bucket by bucket, with toxic flags.
 
 Built on the VPIN batch twin (``indicators.kernels.flow``): ``vpin_trade_bucket_batch`` /
 ``vpin_bar_bucket_batch`` run the same step as ``VPIN.batch`` / ``VPIN.batch_bars`` and also log
@@ -16,13 +16,11 @@ Table ``vpin_buckets``: ``bucket``, ``close_time``, ``buy``, ``sell``, ``volume`
 ``toxic``, ``threshold_lookahead``, ``toxic_lookahead``.
 """
 
-import argparse
 from dataclasses import asdict
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from indicators.kernels.flow import BUCKET_BUY
 from indicators.kernels.flow import BUCKET_EVENT
@@ -31,32 +29,18 @@ from indicators.kernels.flow import vpin_bar_bucket_batch
 from indicators.kernels.flow import vpin_state
 from indicators.kernels.flow import vpin_trade_bucket_batch
 from indicators.kernels.rolling import rolling_quantile_batch
-from research.arrays import on_finite
-from research.arrays import quantiles
-from research.arrays import shift_forward
-from research.arrays import utc
-from research.catalog import CatalogReader
 from research.catalog import Columns
+from research.compute.arrays import on_finite
+from research.compute.arrays import quantiles
+from research.compute.arrays import shift_forward
+from research.compute.arrays import utc
 from research.errors import ResearchError
-from research.figures import flagged
-from research.figures import line
-from research.figures import markers
-from research.figures import time_panels
-from research.figures import x_time
-from research.options import Option
-from research.options import add_options
-from research.options import duration
-from research.options import fraction
-from research.options import positive_float
-from research.options import positive_int
-from research.output import ReportResult
-from research.period import Period
-from research.progress import Progress
 
-NAME = "vpin"
 MINUTE_NS = 60_000_000_000
+
 # CLI classifier names -> the kernel's.
 CLASSIFIERS = {"tick": "aggressor", "bvc": "bvc", "bar-sign": "bar_sign"}
+
 BUCKET_COLUMNS = [
     "bucket",
     "close_time",
@@ -145,9 +129,6 @@ class VpinConfig:
             bar_ns=self.bvc_bar_ns,
             sigma_window=self.sigma_window,
         )
-
-
-CONFIG = VpinConfig
 
 
 def bucket_frame(
@@ -310,158 +291,3 @@ def vpin_metrics(frame: pd.DataFrame, config: VpinConfig, input_rows: int) -> di
             else float("nan"),
         },
     }
-
-
-def vpin_figure(frame: pd.DataFrame, config: VpinConfig) -> go.Figure:
-    """Return price, VPIN with both thresholds, and bucket imbalance over time."""
-    fig = time_panels(
-        [
-            "price at bucket close (red: toxic, trailing flag)",
-            "VPIN and toxic thresholds",
-            "bucket order imbalance (B − S) / V",
-        ],
-        heights=[0.4, 0.35, 0.25],
-    )
-    t = x_time(frame["close_time"])
-    toxic = frame["toxic"].to_numpy()
-    fig.add_trace(line(t, frame["close_price"], "price"), row=1, col=1)
-    fig.add_trace(flagged(t, frame["close_price"], toxic, "toxic bucket"), row=1, col=1)
-    fig.add_trace(line(t, frame["vpin"], "VPIN"), row=2, col=1)
-    q = f"{config.toxic_quantile:g}"
-    fig.add_trace(
-        line(
-            t,
-            frame["threshold"],
-            f"trailing q{q} ({config.toxic_window} buckets)",
-            line={"color": "orange"},
-        ),
-        row=2,
-        col=1,
-    )
-    fig.add_trace(
-        line(
-            t,
-            frame["threshold_lookahead"],
-            f"full-sample q{q} (LOOK-AHEAD)",
-            line={"color": "grey", "dash": "dash"},
-        ),
-        row=2,
-        col=1,
-    )
-    fig.add_trace(
-        markers(t, frame["signed_imbalance"], "signed imbalance", marker={"size": 2}), row=3, col=1
-    )
-    return fig
-
-
-def read_inputs(reader: CatalogReader, period: Period, config: VpinConfig) -> dict[str, Columns]:
-    """Return the rows the report reads: trades, or 1-minute bars for ``bar-sign``."""
-    return {config.source: reader.read(config.source, period)}
-
-
-def compute(
-    inputs: dict[str, Columns], period: Period, config: VpinConfig, progress: Progress | None = None
-) -> ReportResult:
-    """
-    Return the ``vpin`` report.
-
-    Parameters
-    ----------
-    inputs : dict[str, Columns]
-        From ``read_inputs``.
-    period : Period
-        The report's period (buckets need no grid; kept for the common signature).
-    config : VpinConfig
-        The report's parameters.
-    progress : Progress, optional
-        Shows the stages.
-
-    Returns
-    -------
-    ReportResult
-
-    """
-    columns = inputs[config.source]
-    stages = (progress or Progress(False)).stages(NAME, ["buckets", "metrics", "figure"])
-    stages.start("buckets")
-    frame = vpin_buckets(columns, config)
-    stages.start("metrics")
-    metrics = vpin_metrics(frame, config, len(columns["ts"]))
-    stages.start("figure")
-    figure = vpin_figure(frame, config)
-    stages.close()
-    headline = {
-        "buckets": f"{len(frame):,}",
-        "median bucket volume": f"{metrics['bucket_volume'].get('median', float('nan')):,.4g}",
-        "VPIN mean / p90": f"{metrics['vpin']['mean']:.3f} / {metrics['vpin']['p90']:.3f}",
-        "toxic share (trailing)": f"{metrics['toxic']['share']:.1%}",
-        "toxic share (full-sample, LOOK-AHEAD)": f"{metrics['toxic_lookahead']['share']:.1%}",
-    }
-    return ReportResult(NAME, "VPIN", {"buckets": frame}, metrics, [figure], headline)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``vpin`` report's options."""
-    defaults = VpinConfig()
-    parser.add_argument(
-        "--classifier",
-        choices=list(CLASSIFIERS),
-        default=defaults.classifier,
-        help="tick: aggressor side; bvc: bulk volume classification of trade bars; "
-        "bar-sign: klines (default %(default)s)",
-    )
-    size = parser.add_mutually_exclusive_group()
-    size.add_argument(
-        "--bucket-volume",
-        type=positive_float,
-        help="fixed bucket size (base units, or quote with --quote-volume)",
-    )
-    size.add_argument(
-        "--bucket-multiple",
-        type=positive_float,
-        default=defaults.bucket_multiple,
-        help="bucket = this x trailing median 1-minute volume (default %(default)s)",
-    )
-    parser.add_argument(
-        "--quote-volume",
-        action="store_true",
-        help="measure volume in quote currency (price x size)",
-    )
-    add_options(
-        parser,
-        defaults,
-        [
-            Option("--window", "window", positive_int, "buckets per VPIN (default %(default)s)"),
-            Option(
-                "--size-lookback-minutes",
-                "size_lookback_minutes",
-                positive_int,
-                "minutes in the trailing median (default %(default)s)",
-            ),
-            Option(
-                "--size-min-minutes",
-                "size_min_minutes",
-                positive_int,
-                "minutes before the first bucket (default %(default)s)",
-            ),
-            Option("--bvc-bar", "bvc_bar_ns", duration, "BVC bar length on trades (default 1min)"),
-            Option(
-                "--sigma-window",
-                "sigma_window",
-                positive_int,
-                "BVC bars in the trailing sigma (default %(default)s)",
-            ),
-            Option(
-                "--toxic-quantile",
-                "toxic_quantile",
-                fraction,
-                "toxic above this trailing VPIN quantile (default %(default)s)",
-            ),
-            Option(
-                "--toxic-window",
-                "toxic_window",
-                positive_int,
-                "trailing buckets of the toxic quantile (default %(default)s)",
-            ),
-        ],
-    )
