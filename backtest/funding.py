@@ -53,7 +53,7 @@ from nautilus_trader.model.objects import AccountBalance
 from nautilus_trader.model.objects import Money
 from nautilus_trader.persistence.catalog.parquet import ParquetDataCatalog
 
-from backtest.catalog_reader import iter_custom
+from catalog.custom import iter_custom
 from data_types import FundingRate
 
 NEVER = 2**63 - 1

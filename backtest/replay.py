@@ -35,8 +35,8 @@ from nautilus_trader.core.data import Data
 from nautilus_trader.model.data import DataType
 from nautilus_trader.persistence.catalog.parquet import ParquetDataCatalog
 
-from backtest.catalog_reader import iter_custom
-from backtest.catalog_reader import latest_at_or_before
+from catalog.custom import iter_custom
+from catalog.custom import latest_at_or_before
 from catalog.derived import read_feature_day
 from data_types import IndicatorValues
 

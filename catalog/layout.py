@@ -59,6 +59,21 @@ def market_dir(root: Path, family: str, instrument_id: str) -> Path:
     return family_dir(root, MARKET_CLASSES[family], family_identifier(family, instrument_id))
 
 
+def relative_family_dir(cls: type, identifier: str) -> str:
+    """Return ``family_dir`` relative to the catalog root, with forward slashes (for URLs)."""
+    return f"data/{class_to_filename(cls)}/{urisafe_identifier(identifier)}"
+
+
+def safe_identifier(identifier: str) -> str:
+    """Return an identifier as it is spelled in catalog folder names."""
+    return urisafe_identifier(identifier)
+
+
+def file_bounds(name: str) -> tuple[int, int] | None:
+    """Return the inclusive ``ts_init`` bounds in a catalog file name (None: not a data file)."""
+    return _parse_filename_timestamps(name)
+
+
 def file_name(start_ns: int, end_ns: int) -> str:
     """Return the catalog file name of the bounds ``[start_ns, end_ns]``."""
     return _timestamps_to_filename(start_ns, end_ns)
@@ -89,7 +104,10 @@ def files_overlapping(folder: Path, start_ns: int, end_ns: int) -> list[DayFile]
         return []
     found = []
     for path in folder.glob("*.parquet"):
-        lo, hi = _parse_filename_timestamps(path.name)
+        bounds = file_bounds(path.name)
+        if bounds is None:
+            continue
+        lo, hi = bounds
         if lo <= end_ns and hi >= start_ns:
             found.append(DayFile(path, lo, hi))
     return sorted(found, key=lambda f: (f.start_ns, f.end_ns))

@@ -23,8 +23,8 @@ from etl.catalog_layout import bar_schema
 from etl.catalog_layout import custom_schema
 from etl.catalog_layout import quote_schema
 from etl.catalog_layout import trade_schema
-from etl.fixed import fixed_from_units
-from etl.fixed import to_grid
+from catalog.codec import fixed_from_units
+from catalog.codec import to_grid
 from etl.instruments import InstrumentSpec
 
 NS_PER_MS = 1_000_000

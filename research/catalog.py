@@ -6,8 +6,9 @@ needs numpy columns, so this reads the day files directly (one file per UTC day,
 ``[start, end]`` bounds), keeps the rows with ``start <= ts_init < end`` and decodes prices and
 sizes to float64.
 
-Folder names come from Nautilus's own naming functions, the same ones the catalog (and the ETL
-that writes it) uses; research never imports ``etl``: data flows one way.
+Folders and file bounds come from ``catalog.layout`` and values decode through ``catalog.codec``
+(the package that owns the catalog format, which the ETL writes through); research never imports
+``etl``: data flows one way.
 
 Columns returned per family (numpy arrays of equal length, in ``ts`` order):
 
@@ -30,11 +31,13 @@ from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.data import TradeTick
 
-# The catalog's own file-name parser (the ETL report reads bounds the same way).
-from nautilus_trader.persistence.catalog.parquet import _parse_filename_timestamps
-from nautilus_trader.persistence.funcs import class_to_filename
-from nautilus_trader.persistence.funcs import urisafe_identifier
 
+from catalog.codec import CodecError
+from catalog.codec import decode_decimal
+from catalog.layout import bar_type_1m
+from catalog.layout import family_dir as layout_family_dir
+from catalog.layout import files_overlapping
+from catalog.layout import safe_identifier
 from data_types import BookDepth
 from research.errors import ResearchError
 from research.period import Period
@@ -42,8 +45,6 @@ from research.period import iso
 from research.progress import Progress
 
 Columns = dict[str, np.ndarray]
-
-BAR_SPEC_1M = "1-MINUTE-LAST-EXTERNAL"
 
 # family -> (data class, {output column: (stored column, precision metadata key or None)})
 FAMILIES: dict[str, tuple[type, dict[str, tuple[str, str | None]]]] = {
@@ -91,61 +92,11 @@ _PLURAL = {
     "book_depth": "BookDepth rows",
 }
 
-# Decimal places of the raw integer of a fixed-point value, by its byte width: Nautilus's
-# high-precision build stores i128 with 16 decimals, the standard build i64 with 9.
-_RAW_DECIMALS = {16: 16, 8: 9}
-
-
-def decode_fixed(column: pa.Array | pa.ChunkedArray, decimals: int | None = None) -> np.ndarray:
-    """
-    Return a catalog fixed-point column (``fixed_size_binary[16]`` or ``[8]``) as float64.
-
-    The read-side twin of the ETL's encoder: research must not import ``etl``, and the decode is
-    four numpy operations on the little-endian integer words (``hi * 2**64 + lo``). It also
-    accepts the standard-precision (8-byte) build and snaps values to the instrument's decimal
-    grid, so that equal prices compare equal (price levels, iceberg prints).
-
-    Parameters
-    ----------
-    column : pa.Array | pa.ChunkedArray
-        The stored column.
-    decimals : int, optional
-        The instrument's precision for this column (schema metadata); None keeps the raw float.
-
-    Returns
-    -------
-    np.ndarray
-
-    Raises
-    ------
-    ResearchError
-        If the column is not a fixed-point binary column of a known width.
-
-    """
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    width = getattr(column.type, "byte_width", None)
-    if not pa.types.is_fixed_size_binary(column.type) or width not in _RAW_DECIMALS:
-        raise ResearchError(f"not a Nautilus fixed-point column: {column.type}")
-    words = np.frombuffer(column.buffers()[1], dtype="<u8")
-    per_value = width // 8
-    words = words[per_value * column.offset : per_value * (column.offset + len(column))]
-    if width == 16:
-        # Two's complement i128: the high word is signed, the low word unsigned.
-        raw = words[1::2].view("<i8").astype(np.float64) * 18446744073709551616.0 + words[
-            0::2
-        ].astype(np.float64)
-    else:
-        raw = words.view("<i8").astype(np.float64)
-    values = raw / 10.0 ** _RAW_DECIMALS[width]
-    return values if decimals is None else np.round(values, decimals)
-
-
 def family_dir(root: Path, family: str, instrument_id: str) -> Path:
     """Return the catalog folder holding one family of one instrument."""
     cls = FAMILIES[family][0]
-    identifier = f"{instrument_id}-{BAR_SPEC_1M}" if family == "bars" else instrument_id
-    return Path(root) / "data" / class_to_filename(cls) / urisafe_identifier(identifier)
+    identifier = bar_type_1m(instrument_id) if family == "bars" else instrument_id
+    return layout_family_dir(root, cls, identifier)
 
 
 def catalog_instruments(root: Path) -> list[str]:
@@ -185,7 +136,7 @@ class CatalogReader:
         if not (self.root / "data").is_dir():
             raise ResearchError(f"no catalog at {self.root} (no data/ folder)")
         known = catalog_instruments(self.root)
-        if urisafe_identifier(instrument_id) not in known:
+        if safe_identifier(instrument_id) not in known:
             listed = ", ".join(known) if known else "none"
             raise ResearchError(
                 f"unknown instrument {instrument_id!r} in catalog {self.root} (known: {listed})"
@@ -194,14 +145,7 @@ class CatalogReader:
     def files(self, family: str, period: Period) -> list[Path]:
         """Return the family's files whose bounds overlap ``period``, in time order."""
         folder = family_dir(self.root, family, self.instrument_id)
-        if not folder.is_dir():
-            return []
-        chosen = []
-        for path in folder.glob("*.parquet"):
-            lo, hi = _parse_filename_timestamps(path.name)
-            if lo < period.end_ns and hi >= period.start_ns:
-                chosen.append((lo, path))
-        return [path for _, path in sorted(chosen)]
+        return [f.path for f in files_overlapping(folder, period.start_ns, period.end_ns - 1)]
 
     def read(self, family: str, period: Period, required: bool = True) -> Columns:
         """
@@ -244,7 +188,12 @@ class CatalogReader:
                 values = table.column(column)
                 if pa.types.is_fixed_size_binary(values.type):
                     raw = metadata.get(precision_key.encode()) if precision_key else None
-                    decoded = decode_fixed(values, int(raw) if raw is not None else None)
+                    if raw is None:
+                        raise ResearchError(f"{path}: no {precision_key} in the schema metadata")
+                    try:
+                        decoded = decode_decimal(values, int(raw))
+                    except CodecError as e:
+                        raise ResearchError(f"{path}: {column}: {e}") from None
                 else:
                     decoded = values.to_numpy()
                 part[name] = decoded[rows]

@@ -34,9 +34,6 @@ import fsspec
 import pyarrow.parquet as pq
 from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.instruments import Instrument
-from nautilus_trader.persistence.catalog.parquet import _parse_filename_timestamps
-from nautilus_trader.persistence.funcs import class_to_filename
-from nautilus_trader.persistence.funcs import urisafe_identifier
 
 from backtest.config import CUSTOM_FAMILIES
 from backtest.config import CatalogSection
@@ -45,6 +42,8 @@ from backtest.fidelity.prepare import run_feature_sets
 from catalog.derived import conflated_root
 from catalog.derived import features_dir
 from catalog.layout import family_dir
+from catalog.layout import file_bounds
+from catalog.layout import relative_family_dir
 from backtest.node import CUSTOM_TYPES
 from backtest.node import MARKET_TYPES
 
@@ -166,27 +165,27 @@ def _data_sources(config: RunConfig) -> list[tuple[str, str]]:
     ):
         for family in config.data.families:
             identifier = bar_type if family == "bars" else instrument_id
-            folder = f"data/{class_to_filename(types[family])}/{urisafe_identifier(identifier)}"
+            folder = relative_family_dir(types[family], identifier)
             sources.append((family, folder))
     return sources
 
 
 def _sync_instruments(syncer: _Syncer, instrument_ids: list[str]) -> None:
-    classes = {class_to_filename(cls) for cls in Instrument.__subclasses__()}
+    folders = {relative_family_dir(cls, "x").split("/")[1]: cls for cls in Instrument.__subclasses__()}
     present = {
         path.rstrip("/").rsplit("/", 1)[-1]
         for path in syncer.fs.ls(f"{syncer.root}/data", detail=False)
     }
     for instrument_id in instrument_ids:
-        for name in sorted(classes & present):
-            relative = f"data/{name}/{urisafe_identifier(instrument_id)}"
+        for name in sorted(set(folders) & present):
+            relative = relative_family_dir(folders[name], instrument_id)
             for file, info in syncer.source(relative).items():
                 syncer.fetch(relative, file, info)
 
 
 def _sync_family(syncer: _Syncer, family: str, relative: str, start: int, end: int) -> None:
     files = syncer.source(relative)
-    spans = {name: _parse_filename_timestamps(name) for name in files}
+    spans = {name: file_bounds(name) for name in files}
     spans = {name: span for name, span in spans.items() if span is not None}
     for name, (lo, hi) in spans.items():
         if lo <= end and hi >= start:
@@ -207,14 +206,14 @@ def _sync_derived(syncer: _Syncer, config: RunConfig) -> None:
         syncer.fetch("_etl", "manifest.json", manifest["manifest.json"])
     for feature_set in run_feature_sets(config):
         folder = features_dir(Path("."), feature_set.instrument_id, feature_set.key, config.period.start_ns)
-        relative = folder.as_posix().removeprefix("./")
+        relative = folder.as_posix()
         for name, info in syncer.source(relative, (".parquet", ".npz")).items():
             syncer.fetch(relative, name, info)
     interval = config.data.conflation_ms
     if interval:
         for instrument_id in config.data.instruments:
             folder = family_dir(conflated_root(Path("."), interval), QuoteTick, instrument_id)
-            relative = folder.as_posix().removeprefix("./")
+            relative = folder.as_posix()
             _sync_family(syncer, "quotes", relative, config.period.start_ns, config.period.end_ns)
 
 

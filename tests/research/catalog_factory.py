@@ -15,7 +15,7 @@ from etl.catalog_layout import day_file_name
 from etl.catalog_layout import day_of_ns
 from etl.catalog_layout import quote_schema
 from etl.catalog_layout import trade_schema
-from etl.fixed import fixed_from_units
+from catalog.codec import fixed_from_units
 
 INSTRUMENT = "BTCUSDT-PERP.BINANCE"
 PRICE_PRECISION = 1

@@ -4,37 +4,13 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from etl.fixed import fixed_from_units
 from research.catalog import CatalogReader
-from research.catalog import decode_fixed
 from research.errors import ResearchError
 from research.period import Period
 from tests.research.catalog_factory import INSTRUMENT
 from tests.research.catalog_factory import SECOND
 from tests.research.catalog_factory import T0
 from tests.research.catalog_factory import write_trades
-
-
-def test_decode_fixed_reads_back_what_the_etl_encoder_wrote_including_negatives():
-    # Arrange: prices on a 0.1 grid, around 2**64 raw units (42000 * 1e16 > 2**64), and < 0
-    units = np.array([420003, 1, 0, -15, 999999999], dtype=np.int64)
-    column = fixed_from_units(units, 1)
-    # Act
-    values = decode_fixed(column, 1)
-    # Assert: exactly the decimal values, so equal prices compare equal
-    assert values.tolist() == [42000.3, 0.1, 0.0, -1.5, 99999999.9]
-
-
-def test_decode_fixed_reads_a_sliced_chunked_column():
-    # Arrange
-    column = pa.chunked_array([fixed_from_units(np.arange(10, dtype=np.int64), 3)]).slice(4, 3)
-    # Act / Assert
-    assert decode_fixed(column, 3).tolist() == [0.004, 0.005, 0.006]
-
-
-def test_decode_fixed_refuses_a_column_that_is_not_fixed_point():
-    with pytest.raises(ResearchError, match="fixed-point"):
-        decode_fixed(pa.array([1.0, 2.0]))
 
 
 def test_reader_keeps_the_rows_of_the_half_open_period_across_day_files(tmp_path):

@@ -8,6 +8,9 @@ from nautilus_trader.model.objects import Quantity
 
 from catalog.codec import CodecError
 from catalog.codec import decode_as_double
+from catalog.codec import decode_decimal
+from catalog.codec import fixed_from_units
+from catalog.codec import to_grid
 
 
 def _column(raws: list[int]) -> pa.Array:
@@ -49,3 +52,40 @@ def test_a_raw_off_the_precision_grid_is_refused_naming_its_row():
     # Act, Assert
     with pytest.raises(CodecError, match="row 1"):
         decode_as_double(column, 1)
+
+
+def test_the_encoder_and_the_decimal_decoder_round_trip_including_negatives():
+    # Arrange: prices on a 0.1 grid, around 2**64 raw units (42000 * 1e16 > 2**64), and < 0
+    units = np.array([420003, 1, 0, -15, 999999999], dtype=np.int64)
+
+    # Act
+    values = decode_decimal(fixed_from_units(units, 1), 1)
+
+    # Assert: exactly the decimal values, so equal prices compare equal
+    assert values.tolist() == [42000.3, 0.1, 0.0, -1.5, 99999999.9]
+
+
+def test_a_sliced_chunked_column_decodes_its_own_rows():
+    # Arrange
+    column = pa.chunked_array([fixed_from_units(np.arange(10, dtype=np.int64), 3)]).slice(4, 3)
+
+    # Act, Assert
+    assert decode_decimal(column, 3).tolist() == [0.004, 0.005, 0.006]
+
+
+def test_a_column_that_is_not_fixed_point_is_refused():
+    # Act, Assert
+    with pytest.raises(CodecError, match="fixed-point"):
+        decode_as_double(pa.array([1.0, 2.0]), 1)
+
+
+def test_grid_units_flag_values_off_the_grid():
+    # Arrange
+    values = np.array([42000.1, 42000.15, np.nan, 1e30])
+
+    # Act
+    units, on_grid = to_grid(values, 1)
+
+    # Assert
+    assert on_grid.tolist() == [True, False, False, False]
+    assert units[0] == 420001

@@ -1,8 +1,8 @@
 """
 Read custom data (``FundingRate``, ``FuturesMetrics``) from the catalog lazily, one file at a time.
 
-The streaming node cannot carry custom types, so the replay actor and the funding module read them
-here. Rows come out strictly increasing in ``ts_init`` per (type, instrument): a second row at a
+The streaming node cannot carry custom types, so the backtest's replay actor and funding module
+read them here. Rows come out strictly increasing in ``ts_init`` per (type, instrument): a second row at a
 timestamp already seen is dropped, so a duplicated catalog row can never be delivered or settled
 twice.
 
