@@ -11,9 +11,9 @@ from etl.__main__ import main as etl_main
 from etl.catalog_layout import data_dir
 from etl.catalog_layout import day_file_name
 from etl.ingest import ingest
-from etl.report import Gap
-from etl.report import Run
-from etl.report import build_report
+from etl.report_compute import Gap
+from etl.report_compute import Run
+from etl.report_compute import build_report
 from tests.etl.rawfiles import DAY_MS
 from tests.etl.rawfiles import kline_rows
 from tests.etl.rawfiles import quote_rows
