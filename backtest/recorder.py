@@ -17,7 +17,7 @@ from nautilus_trader.model.events import PositionClosed
 from nautilus_trader.model.functions import order_side_to_str
 from nautilus_trader.model.functions import order_type_to_str
 
-from backtest.funding import FundingPayment
+from data_types import FundingPayment
 
 SIGNAL_PREFIX = "Signal"
 LEDGER_COLUMNS = [

@@ -45,10 +45,10 @@ from backtest.statistics.sample import INSUFFICIENT
 from backtest.statistics.sample import ReturnSample
 from backtest.statistics.sample import interval_returns
 from backtest.statistics.sample import is_sufficient
+from data_types.series import COUNT_PREFIX
 
 DAY_NS = 86_400_000_000_000
 ANNUAL_DAYS = 365
-COUNT_PREFIX = "count."
 
 
 def sharpe_ratio(returns: np.ndarray, periods: float = ANNUAL_DAYS) -> float | None:

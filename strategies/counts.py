@@ -1,9 +1,9 @@
 """
 Running totals a strategy publishes as ``count.<name>`` signals (entries per alpha, exits, ...).
 
-The runtime records every published signal; ``backtest.stats.series_counts`` turns the last value
-of each ``count.*`` series into a statistic of the run (``stats.json``, the sweep table), and the
-report draws them together in one panel. Every total is published once at the start, so a count
+The runtime records every published signal and turns the last value of each ``count.*`` series
+(``data_types.series.COUNT_PREFIX``) into a statistic of the run (``stats.json``, the sweep table);
+the report draws them together in one panel. Every total is published once at the start, so a count
 that never moves still shows up as 0.
 
 """
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from nautilus_trader.common.actor import Actor
 
-from backtest.stats import COUNT_PREFIX
+from data_types.series import COUNT_PREFIX
 
 
 class RunCounts:

@@ -30,7 +30,7 @@ from nautilus_trader.model.identifiers import PositionId
 from nautilus_trader.model.identifiers import Symbol
 from nautilus_trader.trading.strategy import Strategy
 
-from backtest.funding import FundingPayment
+from data_types import FundingPayment
 from data_types import FundingRate
 from indicators.flow import VPIN
 from strategies.counts import RunCounts
