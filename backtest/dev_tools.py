@@ -125,6 +125,7 @@ def run_recursive(config: RunConfig, starts: int, rtol: float, output_dir: Path 
         if recommended
         else "no series converged within the runs: lengthen the period",
         highlight=False,
+        markup=False,
     )
     out.print(f"report: {path} ({report.seconds:.1f} s)", highlight=False)
     return 0

@@ -5,10 +5,11 @@ An indicator's value at a time should not depend on when the backtest started, o
 enough data. The config is run as given (the *reference*, streamed from ``start - warmup``), and
 again from later starts without warm-up (``start`` itself when the config has a warm-up, then
 evenly spaced instants of the period). For each series the strategy publishes and each later start
-``S``, the series *agrees from* ``t`` when every reference point from ``t`` on has an equal point
-in the later run (within ``atol + rtol·|reference|``) and the later run publishes nothing the
-reference lacks; the warm-up it needed is ``t - S``. A series still disagreeing at its last point
-never agreed within the run. The report gives, per series, the largest warm-up needed over the
+``S``, the series *agrees from* ``t`` when every point of either run from ``t`` on equals the other
+run's value in force then (within ``atol + rtol·|reference|``); the warm-up it needed is ``t - S``.
+A series still disagreeing at its last point, or agreeing only over the last tenth of the later
+run (``min_agreement``: a gated series matching by chance), never agreed within the run. VPIN-like
+series whose buckets are aligned to the start never agree exactly. The report gives, per series, the largest warm-up needed over the
 starts, and the ``[period] warmup`` that covers every series.
 
 Running totals (``count.*`` series) depend on the start by construction and are left out. A series
@@ -36,6 +37,9 @@ from backtest.recorder import BusRecorder
 DEFAULT_STARTS = 2
 DEFAULT_RTOL = 1e-4
 DEFAULT_ATOL = 1e-9
+# Agreement over less than this share of a later run's span, at its very end, is chance (a gated
+# or thresholded series that happens to match), not convergence.
+DEFAULT_MIN_AGREEMENT = 0.1
 RUNNING_TOTALS = "count."
 HOUR_NS = 3_600_000_000_000
 
@@ -227,6 +231,7 @@ def analyse(
     starts: int = DEFAULT_STARTS,
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
+    min_agreement: float = DEFAULT_MIN_AGREEMENT,
     on_run=None,
 ) -> RecursiveReport:
     """
@@ -241,6 +246,9 @@ def analyse(
         config has a warm-up).
     rtol, atol : float
         The agreement tolerance.
+    min_agreement : float, default 0.1
+        The least share of a later run's span (from its start to the period's end) the agreement
+        must last to count.
     on_run : callable, optional
         Called with each later start (ns) before its run (progress).
 
@@ -270,7 +278,9 @@ def analyse(
             since = agrees_from(
                 reference[reference["name"] == name], later[later["name"] == name], start_ns, rtol, atol
             )
-            warmup.needed_ns[iso_time(start_ns)] = None if since is None else since - start_ns
+            span = config.period.end_ns + 1 - start_ns
+            lasting = since is not None and config.period.end_ns + 1 - since >= min_agreement * span
+            warmup.needed_ns[iso_time(start_ns)] = since - start_ns if lasting else None
     return RecursiveReport(
         run_id=config.run_id(),
         reference_start=iso_time(config.period.stream_start_ns),

@@ -100,9 +100,10 @@ def test_the_ema_spread_needs_the_warmup_computed_independently(report):
         # than the tolerance; agreement holds from the next point
         bad = [ts for ts, v in reference.items() if ts >= start and (ts not in later or abs(later[ts] - v) > 1e-9 + 1e-4 * abs(v))]
         agree = min(ts for ts in reference if ts > max(bad))
+        lasting = END - agree >= 0.1 * (END - start)  # agreement over the last tenth is chance
 
         # Assert
-        assert needed == agree - start
+        assert needed == (agree - start if lasting else None)
 
 
 def test_every_example_series_converges_and_a_warmup_is_recommended(report):
