@@ -9,14 +9,15 @@ process one after the other:
    ``execution_mode = "MARKET"`` (the shipped demo) and ``"LIMIT"`` (post-only entries, so the
    queue has something to do), and features fidelity (``LIMIT``);
 2. one real-volume synthetic day (2M aggTrades + 20M bookTicker rows, the fidelity benchmark's
-   market), features fidelity, and tick fidelity unless ``BENCH_EXECUTION_TICK_DAY=0`` (a tick
-   run of that day takes minutes per model).
+   market), features fidelity, and tick fidelity with ``BENCH_EXECUTION_TICK_DAY=1`` (22M events
+   per model: about 8 minutes each on an idle core, far more on a loaded machine).
 
 Per run it prints: the total return and its difference from ``l1`` on the same market and mode
 (Δ return, percentage points), the share of taker quantity filled beyond the touch, the average
 distance of taker fills from the touch in ticks (quantity-weighted: the impact per unit), the
 impact cost paid, the maker fill rate (post-only orders with a fill / post-only orders sent) and
-the events per second of the engine.
+the events per second of the engine (wall time: on a shared machine it moves with the load, so
+the module's own CPU cost per event is measured apart first).
 """
 
 import os
@@ -29,7 +30,7 @@ from bench.bench_fidelity import build_market
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "execution"
 MODELS = ("l1", "depth", "depth+queue")
-TICK_DAY = os.environ.get("BENCH_EXECUTION_TICK_DAY", "1") != "0"
+TICK_DAY = os.environ.get("BENCH_EXECUTION_TICK_DAY", "0") == "1"
 
 
 def demo_catalog() -> Path:
@@ -105,8 +106,67 @@ def run_row(label: str, catalog: Path, end: str, mode: str, fidelity: str) -> No
         )
 
 
+def module_cost_us(model: str, events: int = 200_000) -> float:
+    """
+    Return the CPU µs the execution module adds per market event under ``model``.
+
+    A venue with the module and a resting post-only order (so ``depth+queue`` has a queue to
+    update) receives ``events`` alternating quotes and trades through ``pre_process`` alone, timed
+    with process CPU time (best of three): the engine's own work is not in it, and the figure
+    does not depend on the machine's load the way a run's events per second does.
+    """
+    from nautilus_trader.backtest.config import FillModelConfig
+    from nautilus_trader.backtest.engine import BacktestEngine
+    from nautilus_trader.backtest.engine import BacktestEngineConfig
+    from nautilus_trader.config import LoggingConfig
+    from nautilus_trader.model.currencies import USDT
+    from nautilus_trader.model.enums import AccountType
+    from nautilus_trader.model.enums import OmsType
+    from nautilus_trader.model.identifiers import Venue
+    from nautilus_trader.model.objects import Money
+
+    from backtest.execution import ExecutionRealismConfig
+    from backtest.execution import ExecutionRealismModule
+    from backtest.execution import RealismFillModel
+    from backtest.execution.queue import UNKNOWN
+    from tests.backtest.fixtures import T0
+    from tests.backtest.fixtures import btcusdt_perp
+    from tests.backtest.fixtures import quote
+    from tests.backtest.fixtures import trade
+
+    engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
+    module = ExecutionRealismModule(ExecutionRealismConfig(model=model))
+    engine.add_venue(
+        Venue("BINANCE"), OmsType.NETTING, AccountType.MARGIN, [Money(100_000, USDT)], base_currency=USDT,
+        fill_model=RealismFillModel(FillModelConfig()), modules=[module], bar_execution=False,
+    )  # fmt: skip
+    instrument = btcusdt_perp()
+    engine.add_instrument(instrument)
+    data = []
+    for n in range(events // 2):
+        bid = 42_000.0 + 0.1 * (n % 7)
+        data.append(quote(T0 + 2 * n, bid, bid + 0.1, 1.0 + n % 5, 2.0))
+        data.append(trade(T0 + 2 * n + 1, bid, 0.01, False, n))
+    module.pre_process(data[0])
+    market = module._markets.get(instrument.id)
+    if market is not None and module.queues:
+        # A resting bid behind the touch: every event visits its queue entry, none fills it.
+        market.queue.join("bench", +1, 419_000, 420_000, 420_001, UNKNOWN, 1.0)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.process_time()
+        for item in data:
+            module.pre_process(item)
+        best = min(best, time.process_time() - t0)
+    engine.dispose()
+    return best / len(data) * 1e6
+
+
 def main() -> None:
     """Run every market × mode × fidelity under the three models and print the figures."""
+    print("execution module's own cost per market event (CPU, pre_process only):", flush=True)
+    for model in MODELS:
+        print(f"  {model:<12} {module_cost_us(model):6.2f} µs/event", flush=True)
     demo = demo_catalog()
     print("ToxicityConditionedVolatility set B; Δ return against l1 on the same row", flush=True)
     run_row("demo 3 days tick", demo, "2024-01-04T00:00:00Z", "MARKET", "tick")
