@@ -34,6 +34,7 @@ from indicators.regime import FundingZScore
 from indicators.regime import LogLongShortRatio
 from indicators.rolling import RollingPercentileRank
 from indicators.rolling import RollingZScore
+from indicators.volatility import BipowerVariation
 from indicators.volatility import DownsideSemivariance
 from indicators.volatility import EwmaVariance
 from indicators.volatility import GarmanKlass
@@ -118,6 +119,11 @@ def _bar_cases(d: dict[str, np.ndarray]) -> list[tuple[str, Callable, Callable]]
             "DownsideSemivariance(60)",
             lambda: DownsideSemivariance(60),
             lambda: kv.downside_semivariance_batch(c, 60),
+        ),
+        (
+            "BipowerVariation(60)",
+            lambda: BipowerVariation(60),
+            lambda: kv.bipower_variation_batch(c, 60),
         ),
         (
             "EwmaVariance(30)",

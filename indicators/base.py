@@ -1,6 +1,10 @@
 """
 The plumbing every kernel-backed indicator shares: one float64 state array, stepped by address.
 
+The contract every indicator follows (``update_raw`` returns the new value, ``batch`` returns the
+series without changing the indicator, one readiness rule, named state layouts) is written down
+in ``indicators/README.md``; this module implements its shared part.
+
 Each indicator's arithmetic is a compiled numba step over a float64 state array (see
 ``indicators.kernels``). The incremental indicator calls the step's ``*_at`` entry, which borrows
 the state by ``(address, size)`` instead of receiving the array: numba neither unboxes an array
@@ -28,11 +32,13 @@ import numba
 import numpy as np
 from nautilus_trader.indicators.base import Indicator
 from nautilus_trader.model.data import Bar
+from numpy.typing import ArrayLike
 
 from indicators.kernels.state import READY
 from indicators.kernels.windows import GROW
 from indicators.kernels.windows import event_ring_grow
 from indicators.kernels.windows import event_ring_new
+from indicators.validation import as_float64
 from indicators.validation import require_finite
 
 
@@ -66,9 +72,15 @@ class KernelIndicator(Indicator):
     Base of every kernel-backed indicator: one float64 state array and a compiled step.
 
     Handlers call ``self._step(self._address, self._slots, *inputs)``, store the result in
-    ``value`` and, while not initialized, call ``_warm_up``. By default the indicator is
-    initialized at its first non-NaN value (as its batch twin's series); subclasses whose kernel
-    keeps a ``READY`` slot set ``_ready_slot`` (then the value may be NaN once initialized).
+    ``value`` and, while not initialized, call ``_warm_up``; ``update_raw`` does the same after
+    validating its input and returns the new value.
+
+    Readiness, one rule for every indicator: the indicator is initialized at its first non-NaN
+    value, which is where its batch twin's series stops being NaN (``nan_until_ready`` is True:
+    initialized exactly when the value is not NaN). An indicator whose value can be NaN once
+    initialized (Kyle's lambda over a window without spread) sets ``nan_until_ready = False``;
+    its kernel must then keep the common ``READY`` slot (``kernels.state.fresh_state``), and
+    that slot decides.
 
     Parameters
     ----------
@@ -88,13 +100,13 @@ class KernelIndicator(Indicator):
 
     # Slots, not a __dict__: attribute access on this Cython-based class is ~2x faster.
     __slots__ = ("value", "_state", "_fresh", "_step", "_address", "_slots")
-    _ready_slot: int | None = None
     #: The event stream ``advance`` reads: ``"quotes"``, ``"trades"``, or None (no block update).
     feed: str | None = None
     #: The columns of that stream ``_advance`` takes, in order (see ``advance``).
     feed_columns: tuple[str, ...] = ()
     #: Initialized exactly when the value is not NaN, so precomputed values carry readiness
-    #: (``indicators.precomputed``); False where a value can be NaN once initialized.
+    #: (``indicators.precomputed``); False where a value can be NaN once initialized (then the
+    #: kernel's ``READY`` slot says when the indicator is initialized).
     nan_until_ready: bool = True
 
     def __init__(
@@ -120,11 +132,14 @@ class KernelIndicator(Indicator):
     def _warm_up(self) -> None:
         # Runs only until initialized: the first non-NaN value, or the kernel's READY flag.
         self._set_has_inputs(True)
-        if self._ready_slot is None:
-            if self.value == self.value:
-                self._set_initialized(True)
-        elif self._state[self._ready_slot]:
+        if self._is_ready():
             self._set_initialized(True)
+
+    def _is_ready(self) -> bool:
+        # The readiness rule (see the class docstring).
+        if self.nan_until_ready:
+            return self.value == self.value
+        return bool(self._state[READY])
 
     def _record(self, value: float) -> float:
         self.value = value
@@ -202,9 +217,7 @@ class KernelIndicator(Indicator):
         self._reset()
         self._state[:] = state
         self.value = float(saved["value"][0])
-        if self.value == self.value or (
-            self._ready_slot is not None and self._state[self._ready_slot]
-        ):
+        if self._is_ready():
             self._warm_up()
 
     def _reset(self) -> None:
@@ -217,9 +230,16 @@ class KernelIndicator(Indicator):
 
 
 class ScalarKernelIndicator(KernelIndicator):
-    """Base for indicators over one scalar series; ``handle_bar`` feeds the bar's close."""
+    """
+    Base for indicators over one scalar series; ``handle_bar`` feeds the bar's close.
+
+    Subclasses set ``_batch_kernel`` (the batch twin ``kernel(values, *params)``) and, in their
+    constructor, ``_batch_params`` (the parameters it takes after the values).
+    """
 
     __slots__ = ()
+    _batch_kernel: Any = None
+    _batch_params: tuple = ()
 
     def update_raw(self, value: float) -> float:
         """
@@ -241,13 +261,36 @@ class ScalarKernelIndicator(KernelIndicator):
         if not self.initialized:
             self._warm_up()
 
+    def batch(self, values: ArrayLike) -> np.ndarray:
+        """
+        Return the value after each of ``values`` (batch twin; this indicator is not changed).
+
+        Parameters
+        ----------
+        values : array-like
+            The series ``update_raw`` would be fed, in order (bar closes for the volatility
+            indicators).
+
+        Returns
+        -------
+        np.ndarray
+
+        Raises
+        ------
+        ValueError
+            If a value is refused as ``update_raw`` refuses it.
+
+        """
+        return self._batch_kernel(as_float64(values), *self._batch_params)
+
 
 class BorrowedKernelIndicator(KernelIndicator):
     """
-    Base of the flow and book indicators: initialization follows the kernel's ``READY`` slot.
+    Base of the flow and book indicators, whose states start with the common header.
 
-    Their states come from ``kernels.state.fresh_state`` (Kyle's lambda can be NaN once
-    initialized). Subclasses set ``_step`` (``bind_kernel`` of the ``*_step_at`` entry).
+    Their states come from ``kernels.state.fresh_state`` (``READY`` and ``VALUE`` slots; the
+    kernels keep ``VALUE`` NaN until ``READY``, so the readiness rule is the same as for every
+    other indicator). Subclasses set ``_step`` (``bind_kernel`` of the ``*_step_at`` entry).
 
     Parameters
     ----------
@@ -259,7 +302,6 @@ class BorrowedKernelIndicator(KernelIndicator):
     """
 
     __slots__ = ()
-    _ready_slot = READY
 
     def __init__(self, params: list, state: np.ndarray) -> None:
         super().__init__(params, state)

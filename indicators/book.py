@@ -77,9 +77,9 @@ class TopOfBookImbalance(BookIndicator):
         if not self.initialized:
             self._warm_up()
 
-    def update_raw(self, bid_size: float, ask_size: float) -> None:
+    def update_raw(self, bid_size: float, ask_size: float) -> float:
         """
-        Update the indicator with the best bid and ask sizes.
+        Update with the best bid and ask sizes; return the new value (NaN during warm-up).
 
         Raises
         ------
@@ -91,6 +91,7 @@ class TopOfBookImbalance(BookIndicator):
         self.value = self._step(self._address, self._slots, bid_size, ask_size)
         if not self.initialized:
             self._warm_up()
+        return self.value
 
     def batch(self, bid_size: ArrayLike, ask_size: ArrayLike) -> np.ndarray:
         """
@@ -137,9 +138,9 @@ class RelativeSpread(BookIndicator):
         if not self.initialized:
             self._warm_up()
 
-    def update_raw(self, bid_price: float, ask_price: float) -> None:
+    def update_raw(self, bid_price: float, ask_price: float) -> float:
         """
-        Update the indicator with the best bid and ask prices.
+        Update with the best bid and ask prices; return the new value (NaN during warm-up).
 
         Raises
         ------
@@ -151,6 +152,7 @@ class RelativeSpread(BookIndicator):
         self.value = self._step(self._address, self._slots, bid_price, ask_price)
         if not self.initialized:
             self._warm_up()
+        return self.value
 
     def batch(self, bid_price: ArrayLike, ask_price: ArrayLike) -> np.ndarray:
         """
@@ -210,7 +212,10 @@ class OrderFlowImbalance(RingIndicator, BookIndicator):
         self._step = bind_kernel(ofi_step_at, 0, 0, 0, 0, 0, 0.0, 0.0, 0.0, 0.0)
 
     def _advance(self, ts, bid_price, bid_size, ask_price, ask_size) -> np.ndarray:
-        columns = (as_int64(ts), *(as_float64(c) for c in (bid_price, bid_size, ask_price, ask_size)))
+        columns = (
+            as_int64(ts),
+            *(as_float64(c) for c in (bid_price, bid_size, ask_price, ask_size)),
+        )
         return self._advance_ring(ofi_batch, *columns)
 
     @property
@@ -230,9 +235,9 @@ class OrderFlowImbalance(RingIndicator, BookIndicator):
 
     def update_raw(
         self, ts: int, bid_price: float, bid_size: float, ask_price: float, ask_size: float
-    ) -> None:
+    ) -> float:
         """
-        Update the indicator with one top-of-book quote.
+        Update the indicator with one top-of-book quote; return its new value (NaN during warm-up).
 
         Parameters
         ----------
@@ -249,9 +254,9 @@ class OrderFlowImbalance(RingIndicator, BookIndicator):
         """
         require_size(self.name, bid_size=bid_size, ask_size=ask_size)
         require_finite(self.name, ts=ts, bid_price=bid_price, ask_price=ask_price)
-        self._update(int(ts), bid_price, bid_size, ask_price, ask_size)
+        return self._update(int(ts), bid_price, bid_size, ask_price, ask_size)
 
-    def _update(self, ts: int, bid: float, bid_size: float, ask: float, ask_size: float) -> None:
+    def _update(self, ts: int, bid: float, bid_size: float, ask: float, ask_size: float) -> float:
         value = self._step(
             self._address,
             self._slots,
@@ -268,6 +273,7 @@ class OrderFlowImbalance(RingIndicator, BookIndicator):
         self.value = value
         if not self.initialized:
             self._warm_up()
+        return value
 
     def batch(
         self,
@@ -348,9 +354,9 @@ class DepthImbalance(BookIndicator):
         if not self.initialized:
             self._warm_up()
 
-    def update_raw(self, ts: int, percentage: float, amount: float) -> None:
+    def update_raw(self, ts: int, percentage: float, amount: float) -> float:
         """
-        Update the indicator with one bookDepth row.
+        Update the indicator with one bookDepth row; return its new value (NaN during warm-up).
 
         Parameters
         ----------
@@ -372,6 +378,7 @@ class DepthImbalance(BookIndicator):
         self.value = self._step(self._address, self._slots, int(ts), percentage, amount)
         if not self.initialized:
             self._warm_up()
+        return self.value
 
     def batch(self, ts: ArrayLike, percentage: ArrayLike, amount: ArrayLike) -> np.ndarray:
         """

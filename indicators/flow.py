@@ -89,9 +89,9 @@ class PriceTradeIndicator(BorrowedKernelIndicator):
         if not self.initialized:
             self._warm_up()
 
-    def update_raw(self, ts: int, price: float, size: float, aggressor_side: int) -> None:
+    def update_raw(self, ts: int, price: float, size: float, aggressor_side: int) -> float:
         """
-        Update the indicator with one trade.
+        Update the indicator with one trade; return its new value (NaN during warm-up).
 
         Parameters
         ----------
@@ -114,6 +114,7 @@ class PriceTradeIndicator(BorrowedKernelIndicator):
         self.value = self._step(self._address, self._slots, ts, price, size, aggressor_side)
         if not self.initialized:
             self._warm_up()
+        return self.value
 
     def batch(
         self, ts: ArrayLike, price: ArrayLike, size: ArrayLike, side: ArrayLike
@@ -172,9 +173,11 @@ class SignedVolumeImbalance(RingIndicator):
         """Update the indicator with a trade tick."""
         self._update(tick.ts_event, tick.size.as_double(), tick.aggressor_side)
 
-    def update_raw(self, ts: int, size: float, aggressor_side: int) -> None:
+    def update_raw(self, ts: int, size: float, aggressor_side: int) -> float:
         """
-        Update the indicator with one trade (as ``PriceTradeIndicator.update_raw``, no price).
+        Update with one trade and return the new value (as ``PriceTradeIndicator.update_raw``).
+
+        The trade has no price.
 
         Raises
         ------
@@ -182,9 +185,10 @@ class SignedVolumeImbalance(RingIndicator):
             As ``PriceTradeIndicator.update_raw``.
 
         """
-        self._update(require_trade(self.name, ts, size, aggressor_side), size, aggressor_side)
+        ts = require_trade(self.name, ts, size, aggressor_side)
+        return self._update(ts, size, aggressor_side)
 
-    def _update(self, ts: int, size: float, side: float) -> None:
+    def _update(self, ts: int, size: float, side: float) -> float:
         value = self._step(
             self._address, self._slots, self._ring_address, self._ring_slots, ts, size, side
         )
@@ -193,6 +197,7 @@ class SignedVolumeImbalance(RingIndicator):
         self.value = value
         if not self.initialized:
             self._warm_up()
+        return value
 
     def batch(self, ts: ArrayLike, size: ArrayLike, side: ArrayLike) -> np.ndarray:
         """
@@ -358,9 +363,9 @@ class VPIN(PriceTradeIndicator):
         close: float,
         volume: float,
         taker_buy_volume: float | None = None,
-    ) -> None:
+    ) -> float:
         """
-        Update the indicator with one bar (kline).
+        Update the indicator with one bar (kline); return its new value (NaN during warm-up).
 
         Parameters
         ----------
@@ -391,6 +396,7 @@ class VPIN(PriceTradeIndicator):
         )
         if not self.initialized:
             self._warm_up()
+        return self.value
 
     def batch_bars(
         self,
@@ -530,9 +536,11 @@ class HawkesIntensity(BorrowedKernelIndicator):
         if not self.initialized:
             self._warm_up()
 
-    def update_raw(self, ts: int, size: float = 1.0, aggressor_side: int = 0) -> None:
+    def update_raw(self, ts: int, size: float = 1.0, aggressor_side: int = 0) -> float:
         """
-        Update the indicator with one trade (as ``PriceTradeIndicator.update_raw``, no price).
+        Update with one trade and return the new value (as ``PriceTradeIndicator.update_raw``).
+
+        The trade has no price.
 
         A trade of size 0 is not an event.
 
@@ -546,6 +554,7 @@ class HawkesIntensity(BorrowedKernelIndicator):
         self.value = self._step(self._address, self._slots, ts, size, aggressor_side)
         if not self.initialized:
             self._warm_up()
+        return self.value
 
     def batch(self, ts: ArrayLike, size: ArrayLike, side: ArrayLike) -> np.ndarray:
         """

@@ -9,27 +9,37 @@ do non-positive open interest or long/short ratios.
 """
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from data_types import FundingRate
 from data_types import FuturesMetrics
 from indicators.base import KernelIndicator
 from indicators.base import ScalarKernelIndicator
 from indicators.base import bind_kernel as bind_kernel
-from indicators.kernels.regime import CR_Z
+from indicators.kernels.regime import CR_Z_FUNDING
+from indicators.kernels.regime import CR_Z_LONG_SHORT
+from indicators.kernels.regime import CR_Z_OPEN_INTEREST
+from indicators.kernels.regime import EVENT_FUNDING
+from indicators.kernels.regime import crowding_batch
 from indicators.kernels.regime import crowding_funding_step as crowding_funding_step
 from indicators.kernels.regime import crowding_funding_step_at
 from indicators.kernels.regime import crowding_metrics_step as crowding_metrics_step
 from indicators.kernels.regime import crowding_metrics_step_at
 from indicators.kernels.regime import crowding_new
+from indicators.kernels.regime import delta_log_batch
 from indicators.kernels.regime import delta_log_new
 from indicators.kernels.regime import delta_log_step as delta_log_step
 from indicators.kernels.regime import delta_log_step_at
+from indicators.kernels.regime import log_ratio_batch
 from indicators.kernels.regime import log_ratio_new
 from indicators.kernels.regime import log_ratio_step as log_ratio_step
 from indicators.kernels.regime import log_ratio_step_at
 from indicators.kernels.rolling import rolling_new
+from indicators.kernels.rolling import zscore_batch
 from indicators.kernels.rolling import zscore_push as zscore_push
 from indicators.kernels.rolling import zscore_push_at
+from indicators.validation import as_float64
+from indicators.validation import as_int64
 from indicators.validation import require_finite
 from indicators.validation import require_window
 
@@ -63,9 +73,12 @@ class FundingZScore(ScalarKernelIndicator):
 
     """
 
+    _batch_kernel = staticmethod(zscore_batch)
+
     def __init__(self, window: int) -> None:
         self.window = require_window("window", window, 2)
         super().__init__([self.window], rolling_new(self.window), zscore_push_at, (0.0,))
+        self._batch_params = (self.window,)
 
     def handle_funding_rate(self, funding: FundingRate) -> None:
         """Update with a funding settlement's ``last_funding_rate``."""
@@ -86,9 +99,12 @@ class DeltaLogOpenInterest(ScalarKernelIndicator):
 
     """
 
+    _batch_kernel = staticmethod(delta_log_batch)
+
     def __init__(self, lag: int = 1) -> None:
         self.lag = require_window("lag", lag, 1)
         super().__init__([self.lag], delta_log_new(self.lag), delta_log_step_at, (1.0,))
+        self._batch_params = (self.lag,)
 
     def handle_metrics(self, metrics: FuturesMetrics) -> None:
         """Update with a metrics row's ``sum_open_interest``."""
@@ -129,6 +145,22 @@ class LogLongShortRatio(KernelIndicator):
     def handle_metrics(self, metrics: FuturesMetrics) -> None:
         """Update with the configured long/short field of a metrics row."""
         self.update_raw(getattr(metrics, self.field))
+
+    def batch(self, ratios: ArrayLike) -> np.ndarray:
+        """
+        Return ``ln(ratio)`` after each ratio (batch twin; this indicator is not changed).
+
+        Parameters
+        ----------
+        ratios : array-like
+            Long/short ratios, in time order.
+
+        Returns
+        -------
+        np.ndarray
+
+        """
+        return log_ratio_batch(as_float64(ratios))
 
 
 class CrowdingIndex(KernelIndicator):
@@ -191,17 +223,17 @@ class CrowdingIndex(KernelIndicator):
     @property
     def z_funding(self) -> float:
         """Return the latest funding z-score (NaN until its window is full)."""
-        return float(self._state[CR_Z])
+        return float(self._state[CR_Z_FUNDING])
 
     @property
     def z_open_interest(self) -> float:
         """Return the latest z-score of Δ ln OI (NaN until its window is full)."""
-        return float(self._state[CR_Z + 1])
+        return float(self._state[CR_Z_OPEN_INTEREST])
 
     @property
     def z_long_short(self) -> float:
         """Return the latest z-score of ln LS (NaN until its window is full)."""
-        return float(self._state[CR_Z + 2])
+        return float(self._state[CR_Z_LONG_SHORT])
 
     def update_raw(
         self,
@@ -247,6 +279,55 @@ class CrowdingIndex(KernelIndicator):
             open_interest=metrics.sum_open_interest,
             long_short_ratio=getattr(metrics, self.long_short_field),
         )
+
+    def batch(self, kind: ArrayLike, x1: ArrayLike, x2: ArrayLike) -> np.ndarray:
+        """
+        Return the index after each event of a merged stream (batch twin; this is not changed).
+
+        The stream is what ``kernels.regime.crowding_events`` builds from the funding and
+        metrics rows: ``kind`` is ``EVENT_FUNDING`` (``x1`` the funding rate, ``x2`` unused) or
+        ``EVENT_METRICS`` (``x1`` open interest, ``x2`` the long/short ratio). Each event gives
+        the value ``update_raw`` returns for it.
+
+        Parameters
+        ----------
+        kind, x1, x2 : array-like
+            The merged, time-ordered events.
+
+        Returns
+        -------
+        np.ndarray
+
+        """
+        return crowding_batch(
+            as_int64(kind),
+            as_float64(x1),
+            as_float64(x2),
+            self.funding_window,
+            self.metrics_window,
+            self.oi_lag,
+            np.array(self.weights),
+        )
+
+    def update_event(self, kind: int, x1: float, x2: float) -> float:
+        """
+        Update with one event of the merged stream ``batch`` takes; return the new index.
+
+        Parameters
+        ----------
+        kind : int
+            ``EVENT_FUNDING`` or ``EVENT_METRICS``.
+        x1, x2 : float
+            The funding rate (and anything), or open interest and the long/short ratio.
+
+        Returns
+        -------
+        float
+
+        """
+        if kind == EVENT_FUNDING:
+            return self.update_raw(funding_rate=x1)
+        return self.update_raw(open_interest=x1, long_short_ratio=x2)
 
     def regime(self, theta: float) -> int:
         """

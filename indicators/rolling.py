@@ -9,11 +9,13 @@ they are re-exported here, where they used to live.
 from indicators.base import KernelIndicator as KernelIndicator
 from indicators.base import ScalarKernelIndicator
 from indicators.base import bind_kernel as bind_kernel
+from indicators.kernels.rolling import percentile_rank_batch
 from indicators.kernels.rolling import percentile_rank_push as percentile_rank_push
 from indicators.kernels.rolling import percentile_rank_push_at
 from indicators.kernels.rolling import ranked_new
 from indicators.kernels.rolling import ranked_quantile
 from indicators.kernels.rolling import rolling_new
+from indicators.kernels.rolling import zscore_batch
 from indicators.kernels.rolling import zscore_push as zscore_push
 from indicators.kernels.rolling import zscore_push_at
 from indicators.validation import require_finite as require_finite
@@ -36,9 +38,12 @@ class RollingZScore(ScalarKernelIndicator):
 
     """
 
+    _batch_kernel = staticmethod(zscore_batch)
+
     def __init__(self, window: int) -> None:
         self.window = require_window("window", window, 2)
         super().__init__([self.window], rolling_new(self.window), zscore_push_at, (0.0,))
+        self._batch_params = (self.window,)
 
 
 class RollingPercentileRank(ScalarKernelIndicator):
@@ -58,9 +63,12 @@ class RollingPercentileRank(ScalarKernelIndicator):
 
     """
 
+    _batch_kernel = staticmethod(percentile_rank_batch)
+
     def __init__(self, window: int) -> None:
         self.window = require_window("window", window, 1)
         super().__init__([self.window], ranked_new(self.window), percentile_rank_push_at, (0.0,))
+        self._batch_params = (self.window,)
 
     def quantile(self, q: float) -> float:
         """

@@ -2,7 +2,8 @@
 Incremental volatility indicators over bars (Nautilus ``Indicator`` subclasses).
 
 Each class calls the compiled step of ``indicators.kernels.volatility``; the same module holds
-the batch twin returning the identical series. Values are variances of log prices (per bar,
+the batch twin returning the identical series, which each class's ``batch`` runs with its own
+parameters. Values are variances of log prices (per bar,
 per session, or summed over a window: see each class); take the square root for a volatility.
 
 Edge cases, for every class: NaN/inf input raises ValueError, as do non-positive prices and bars
@@ -13,9 +14,11 @@ fresh state.
 """
 
 import math
+from typing import Any
 
 import numpy as np
 from nautilus_trader.model.data import Bar
+from numpy.typing import ArrayLike
 
 from indicators.base import KernelIndicator
 from indicators.base import ScalarKernelIndicator
@@ -24,30 +27,44 @@ from indicators.kernels.volatility import HAR_COMPONENT
 from indicators.kernels.volatility import VC_VAR_LONG
 from indicators.kernels.volatility import VC_VAR_SHORT
 from indicators.kernels.volatility import YZ_K
+from indicators.kernels.volatility import bipower_variation_batch
+from indicators.kernels.volatility import bipower_variation_new
+from indicators.kernels.volatility import bipower_variation_step_at
+from indicators.kernels.volatility import downside_semivariance_batch
 from indicators.kernels.volatility import downside_semivariance_step as downside_semivariance_step
 from indicators.kernels.volatility import downside_semivariance_step_at
+from indicators.kernels.volatility import ewma_variance_batch
 from indicators.kernels.volatility import ewma_variance_new
 from indicators.kernels.volatility import ewma_variance_step as ewma_variance_step
 from indicators.kernels.volatility import ewma_variance_step_at
+from indicators.kernels.volatility import garman_klass_batch
 from indicators.kernels.volatility import garman_klass_step as garman_klass_step
 from indicators.kernels.volatility import garman_klass_step_at
+from indicators.kernels.volatility import har_batch
 from indicators.kernels.volatility import har_new
 from indicators.kernels.volatility import har_step as har_step
 from indicators.kernels.volatility import har_step_at
+from indicators.kernels.volatility import parkinson_batch
 from indicators.kernels.volatility import parkinson_step as parkinson_step
 from indicators.kernels.volatility import parkinson_step_at
 from indicators.kernels.volatility import range_variance_new
+from indicators.kernels.volatility import realized_variance_batch
 from indicators.kernels.volatility import realized_variance_new
 from indicators.kernels.volatility import realized_variance_step as realized_variance_step
 from indicators.kernels.volatility import realized_variance_step_at
+from indicators.kernels.volatility import rogers_satchell_batch
 from indicators.kernels.volatility import rogers_satchell_step as rogers_satchell_step
 from indicators.kernels.volatility import rogers_satchell_step_at
+from indicators.kernels.volatility import vol_compression_batch
 from indicators.kernels.volatility import vol_compression_new
 from indicators.kernels.volatility import vol_compression_step as vol_compression_step
 from indicators.kernels.volatility import vol_compression_step_at
+from indicators.kernels.volatility import yang_zhang_batch
 from indicators.kernels.volatility import yang_zhang_new
 from indicators.kernels.volatility import yang_zhang_step as yang_zhang_step
 from indicators.kernels.volatility import yang_zhang_step_at
+from indicators.validation import as_float64
+from indicators.validation import as_int64
 from indicators.validation import require_finite
 from indicators.validation import require_window
 
@@ -61,7 +78,15 @@ NS_PER_DAY = 86_400_000_000_000
 
 
 class _OhlcIndicator(KernelIndicator):
-    """Base for indicators fed whole bars: ``update_raw(open, high, low, close)``."""
+    """
+    Base for indicators fed whole bars: ``update_raw(open, high, low, close)``.
+
+    Subclasses set ``_batch_kernel`` (``kernel(open, high, low, close, *params)``) and, in their
+    constructor, ``_batch_params``.
+    """
+
+    _batch_kernel: Any = None
+    _batch_params: tuple = ()
 
     def update_raw(self, open: float, high: float, low: float, close: float) -> float:
         """
@@ -88,6 +113,30 @@ class _OhlcIndicator(KernelIndicator):
         )
         if not self.initialized:
             self._warm_up()
+
+    def batch(
+        self, open: ArrayLike, high: ArrayLike, low: ArrayLike, close: ArrayLike
+    ) -> np.ndarray:
+        """
+        Return the value after each bar (batch twin; this indicator is not changed).
+
+        Parameters
+        ----------
+        open, high, low, close : array-like
+            The bars' prices, in time order.
+
+        Returns
+        -------
+        np.ndarray
+
+        Raises
+        ------
+        ValueError
+            If a bar is refused as ``update_raw`` refuses it.
+
+        """
+        prices = (as_float64(x) for x in (open, high, low, close))
+        return self._batch_kernel(*prices, *self._batch_params)
 
 
 class _CloseIndicator(ScalarKernelIndicator):
@@ -155,6 +204,22 @@ class Parkinson(KernelIndicator):
         if not self.initialized:
             self._warm_up()
 
+    def batch(self, high: ArrayLike, low: ArrayLike) -> np.ndarray:
+        """
+        Return the value after each bar (batch twin; this indicator is not changed).
+
+        Parameters
+        ----------
+        high, low : array-like
+            The bars' highs and lows, in time order.
+
+        Returns
+        -------
+        np.ndarray
+
+        """
+        return parkinson_batch(as_float64(high), as_float64(low), self.window)
+
 
 class GarmanKlass(_OhlcIndicator):
     """
@@ -176,11 +241,14 @@ class GarmanKlass(_OhlcIndicator):
 
     """
 
+    _batch_kernel = staticmethod(garman_klass_batch)
+
     def __init__(self, window: int) -> None:
         self.window = require_window("window", window, 1)
         super().__init__(
             [self.window], range_variance_new(self.window), garman_klass_step_at, (1.0,) * 4
         )
+        self._batch_params = (self.window,)
 
 
 class RogersSatchell(_OhlcIndicator):
@@ -203,11 +271,14 @@ class RogersSatchell(_OhlcIndicator):
 
     """
 
+    _batch_kernel = staticmethod(rogers_satchell_batch)
+
     def __init__(self, window: int) -> None:
         self.window = require_window("window", window, 1)
         super().__init__(
             [self.window], range_variance_new(self.window), rogers_satchell_step_at, (1.0,) * 4
         )
+        self._batch_params = (self.window,)
 
 
 class YangZhang(KernelIndicator):
@@ -296,6 +367,29 @@ class YangZhang(KernelIndicator):
         if not self.initialized:
             self._warm_up()
 
+    def batch(
+        self, ts_ns: ArrayLike, open: ArrayLike, high: ArrayLike, low: ArrayLike, close: ArrayLike
+    ) -> np.ndarray:
+        """
+        Return the latest value after each bar (batch twin; this indicator is not changed).
+
+        Parameters
+        ----------
+        ts_ns : array-like
+            The bars' close times (UTC ns), not decreasing.
+        open, high, low, close : array-like
+            The bars' prices.
+
+        Returns
+        -------
+        np.ndarray
+
+        """
+        prices = (as_float64(x) for x in (open, high, low, close))
+        return yang_zhang_batch(
+            as_int64(ts_ns), *prices, self.window, self.session_ns, self.offset_ns
+        )
+
 
 class RealizedVariance(_CloseIndicator):
     """
@@ -316,11 +410,14 @@ class RealizedVariance(_CloseIndicator):
 
     """
 
+    _batch_kernel = staticmethod(realized_variance_batch)
+
     def __init__(self, window: int) -> None:
         self.window = require_window("window", window, 1)
         super().__init__(
             [self.window], realized_variance_new(self.window), realized_variance_step_at, (1.0,)
         )
+        self._batch_params = (self.window,)
 
 
 class DownsideSemivariance(_CloseIndicator):
@@ -343,11 +440,47 @@ class DownsideSemivariance(_CloseIndicator):
 
     """
 
+    _batch_kernel = staticmethod(downside_semivariance_batch)
+
     def __init__(self, window: int) -> None:
         self.window = require_window("window", window, 1)
         super().__init__(
             [self.window], realized_variance_new(self.window), downside_semivariance_step_at, (1.0,)
         )
+        self._batch_params = (self.window,)
+
+
+class BipowerVariation(_CloseIndicator):
+    """
+    Bipower variation ``BV = (pi/2) sum |r_i| |r_{i-1}|`` over the last ``H`` log returns.
+
+    The ``H - 1`` products of adjacent absolute close-to-close returns inside the window, scaled
+    by ``1 / mu_1^2 = pi/2`` (``mu_1 = E|Z| = sqrt(2/pi)``). Like ``RealizedVariance`` it estimates
+    the window's integrated variance, but a single jump enters only through products with its
+    neighbours' small returns, so it is robust to jumps: ``RV - BV`` estimates the jumps'
+    contribution (Barndorff-Nielsen and Shephard 2004, 2006). No ``H / (H - 1)`` correction, so
+    it is slightly smaller than ``RealizedVariance(H)`` for a pure diffusion. Needs ``H + 1``
+    closes. Kernel: ``bipower_variation_step``; batch twin: ``bipower_variation_batch(close, H)``.
+
+    Parameters
+    ----------
+    window : int
+        Number of returns ``H`` (>= 2).
+
+    References
+    ----------
+    Barndorff-Nielsen, O. E., Shephard, N. (2004). Power and bipower variation with stochastic
+    volatility and jumps. Journal of Financial Econometrics 2(1), 1-37.
+
+    """
+
+    _batch_kernel = staticmethod(bipower_variation_batch)
+
+    def __init__(self, window: int) -> None:
+        self.window = require_window("window", window, 2)
+        state = bipower_variation_new(self.window)
+        super().__init__([self.window], state, bipower_variation_step_at, (1.0,))
+        self._batch_params = (self.window,)
 
 
 class EwmaVariance(_CloseIndicator):
@@ -373,6 +506,8 @@ class EwmaVariance(_CloseIndicator):
 
     """
 
+    _batch_kernel = staticmethod(ewma_variance_batch)
+
     def __init__(self, half_life: float, min_periods: int | None = None) -> None:
         if not (math.isfinite(half_life) and half_life > 0.0):
             raise ValueError(f"half_life must be positive and finite, was {half_life!r}")
@@ -383,6 +518,7 @@ class EwmaVariance(_CloseIndicator):
         )
         state = ewma_variance_new(self.half_life, self.min_periods)
         super().__init__([self.half_life, self.min_periods], state, ewma_variance_step_at, (1.0,))
+        self._batch_params = (self.half_life, self.min_periods)
 
 
 class HarComposite(_CloseIndicator):
@@ -413,6 +549,8 @@ class HarComposite(_CloseIndicator):
 
     """
 
+    _batch_kernel = staticmethod(har_batch)
+
     def __init__(
         self,
         horizons: tuple[int, int, int] = (60, 360, 1440),
@@ -429,6 +567,11 @@ class HarComposite(_CloseIndicator):
         self.intercept = float(intercept)
         state = har_new(np.array(self.horizons, np.int64), np.array(self.weights), self.intercept)
         super().__init__([self.horizons, self.weights, self.intercept], state, har_step_at, (1.0,))
+        self._batch_params = (
+            np.array(self.horizons, np.int64),
+            np.array(self.weights),
+            self.intercept,
+        )
 
     @property
     def components(self) -> tuple[float, float, float]:
@@ -462,6 +605,8 @@ class VolatilityCompression(_OhlcIndicator):
 
     """
 
+    _batch_kernel = staticmethod(vol_compression_batch)
+
     def __init__(
         self, short: int, long: int, estimator: str = "close", floor: float = 1e-18
     ) -> None:
@@ -480,6 +625,7 @@ class VolatilityCompression(_OhlcIndicator):
             vol_compression_step_at,
             (1.0,) * 4,
         )
+        self._batch_params = (self.short, self.long, ESTIMATORS[estimator], self.floor)
 
     @property
     def var_short(self) -> float:

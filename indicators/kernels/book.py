@@ -22,6 +22,7 @@ indicator's ``update_raw`` and by the batch twins.
 import numpy as np
 from numba import njit
 
+from indicators.kernels.layout import Layout
 from indicators.kernels.rolling import require_finite_array
 from indicators.kernels.state import COMMON_HEADER
 from indicators.kernels.state import READY
@@ -47,8 +48,10 @@ from indicators.kernels.windows import event_sum
 from indicators.validation import check_duration
 from indicators.validation import require_window
 
-SKIPPED = COMMON_HEADER  # quotes (rows) skipped as unusable
-BOOK_HEADER = COMMON_HEADER + 1
+# The header every book state starts with: the common READY / VALUE slots, then a counter.
+_book = Layout(COMMON_HEADER)
+SKIPPED = _book.slot()  # quotes (rows) skipped as unusable
+BOOK_HEADER = _book.size
 
 
 @njit(cache=True, error_model="numpy")
@@ -138,18 +141,21 @@ def spread_step_at(address: int, slots: int, bid_price: float, ask_price: float)
 # Cont–Kukanov–Stoikov order flow imbalance
 # -------------------------------------------------------------------------------------------------
 
-OFI_MODE = BOOK_HEADER  # 0: cumulative, 1: last N increments, 2: time window
-OFI_INCREMENT = BOOK_HEADER + 1  # e_n of the last used quote
-OFI_BID = BOOK_HEADER + 2  # previous used quote: bid price, bid size, ask price, ask size
-OFI_BID_SIZE = BOOK_HEADER + 3
-OFI_ASK = BOOK_HEADER + 4
-OFI_ASK_SIZE = BOOK_HEADER + 5
-OFI_HAS_PREV = BOOK_HEADER + 6
-OFI_WINDOW_NS = BOOK_HEADER + 7  # time mode
-OFI_FIRST_TS = BOOK_HEADER + 8  # two slots
-OFI_LAST_TS = BOOK_HEADER + 10  # two slots
-OFI_STARTED = BOOK_HEADER + 12
-OFI_WINDOW = BOOK_HEADER + 13  # event ring header (count and time windows)
+_ofi = Layout(BOOK_HEADER)
+OFI_MODE = _ofi.slot()  # 0: cumulative, 1: last N increments, 2: time window
+OFI_INCREMENT = _ofi.slot()  # e_n of the last used quote
+OFI_BID = _ofi.slot()  # previous used quote: bid price, bid size, ask price, ask size
+OFI_BID_SIZE = _ofi.slot()
+OFI_ASK = _ofi.slot()
+OFI_ASK_SIZE = _ofi.slot()
+OFI_HAS_PREV = _ofi.slot()
+OFI_WINDOW_NS = _ofi.slot()  # time mode
+OFI_FIRST_TS = _ofi.slot(TS_SLOTS)
+OFI_LAST_TS = _ofi.slot(TS_SLOTS)
+OFI_STARTED = _ofi.slot()
+OFI_WINDOW = _ofi.slot(event_ring_header_size(1))  # event ring header (count and time windows)
+OFI_SLOTS = _ofi.size
+# Modes.
 OFI_CUMULATIVE = 0
 OFI_EVENTS = 1
 OFI_TIME = 2
@@ -169,7 +175,7 @@ def ofi_state(window: int | None = None, window_ns: int | None = None) -> np.nda
         raise ValueError("give at most one of window and window_ns")
     # Both windows keep the increments in an event ring: a count window of N never needs more
     # than N slots, a time window grows its ring as needed; cumulative mode has an empty one.
-    state = fresh_state(OFI_WINDOW + event_ring_header_size(1))
+    state = fresh_state(OFI_SLOTS)
     capacity = 0
     if window is not None:
         require_window("window", window, 1)
@@ -344,10 +350,18 @@ def ofi_step_at(
 
 # Layout after the header: L = number of levels, then blocks of L slots (band, weight, bid
 # amount, ask amount), blocks of 2L slots (bid row time, ask row time; two slots per time), the
-# last row time (two slots) and the started flag.
-D_LEVELS = BOOK_HEADER
-D_BLOCKS = BOOK_HEADER + 1
-D_LEVEL, D_WEIGHT, D_BID, D_ASK = 0, 1, 2, 3
+# last row time (two slots) and the started flag. The blocks' sizes depend on L, so the header
+# is declared here and the blocks are addressed by ``_row_time_slot`` / ``_last_time_slot``.
+_depth = Layout(BOOK_HEADER)
+D_LEVELS = _depth.slot()
+D_BLOCKS = _depth.size
+# Order of the L-slot blocks after D_BLOCKS.
+_depth_blocks = Layout()
+D_LEVEL = _depth_blocks.slot()
+D_WEIGHT = _depth_blocks.slot()
+D_BID = _depth_blocks.slot()
+D_ASK = _depth_blocks.slot()
+_D_VALUE_BLOCKS = _depth_blocks.size
 _LEVEL_TOLERANCE = 1e-9
 _NEVER = np.iinfo(np.int64).min  # row time of a band not seen yet
 
@@ -355,12 +369,12 @@ _NEVER = np.iinfo(np.int64).min  # row time of a band not seen yet
 @njit(cache=True, error_model="numpy", inline="always")
 def _row_time_slot(n: int, side: int, j: int) -> int:
     # Slot of the time of level j's last row on ``side`` (D_BID or D_ASK).
-    return D_BLOCKS + 4 * n + (side - D_BID) * TS_SLOTS * n + TS_SLOTS * j
+    return D_BLOCKS + _D_VALUE_BLOCKS * n + (side - D_BID) * TS_SLOTS * n + TS_SLOTS * j
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _last_time_slot(n: int) -> int:
-    return D_BLOCKS + (4 + 2 * TS_SLOTS) * n
+    return D_BLOCKS + (_D_VALUE_BLOCKS + 2 * TS_SLOTS) * n
 
 
 def depth_state(

@@ -38,6 +38,7 @@ import math
 import numpy as np
 from numba import njit
 
+from indicators.kernels.layout import Layout
 from indicators.kernels.rolling import ranked_init as ranked_init
 from indicators.kernels.rolling import ranked_push as ranked_push
 from indicators.kernels.rolling import ranked_quantile as ranked_quantile
@@ -164,15 +165,16 @@ from indicators.validation import require_window
 # Signed volume imbalance over a time window or a volume window
 # -------------------------------------------------------------------------------------------------
 
-SVI_VOLUME_MODE = 2  # 0: time window, 1: volume window
-SVI_WINDOW = 3  # volume window (volume mode)
-SVI_WINDOW_NS = 4  # window length (time mode)
-SVI_FIRST_TS = 5  # two slots
-SVI_LAST_TS = 7  # two slots
-SVI_STARTED = 9
-SVI_CUM = 10  # volume seen since start (volume-mode warm-up)
-SVI_RING = 11  # event ring header; columns: signed volume, volume
-SVI_SLOTS = SVI_RING + event_ring_header_size(2)
+_svi = Layout(COMMON_HEADER)
+SVI_VOLUME_MODE = _svi.slot()  # 0: time window, 1: volume window
+SVI_WINDOW = _svi.slot()  # volume window (volume mode)
+SVI_WINDOW_NS = _svi.slot()  # window length (time mode)
+SVI_FIRST_TS = _svi.slot(TS_SLOTS)
+SVI_LAST_TS = _svi.slot(TS_SLOTS)
+SVI_STARTED = _svi.slot()
+SVI_CUM = _svi.slot()  # volume seen since start (volume-mode warm-up)
+SVI_RING = _svi.slot(event_ring_header_size(2))  # event ring header; columns: signed volume, volume
+SVI_SLOTS = _svi.size
 
 
 def svi_state(window_ns: int | None = None, window_volume: float | None = None) -> np.ndarray:
@@ -312,15 +314,16 @@ def svi_step_at(
 # Kyle's lambda: rolling OLS slope of price change on signed volume
 # -------------------------------------------------------------------------------------------------
 
-K_BAR_NS = 2  # bar length (0: one observation per trade)
-K_PREV = 3  # price of the previous observation (NaN: none)
-K_LAST_TS = 4  # two slots
-K_STARTED = 6
-K_O_X = 7
-K_O_Y = 8
-K_O_XY = 9
-K_GROUP = 10
-K_SLOTS = K_GROUP + GROUP_SLOTS
+_kyle = Layout(COMMON_HEADER)
+K_BAR_NS = _kyle.slot()  # bar length (0: one observation per trade)
+K_PREV = _kyle.slot()  # price of the previous observation (NaN: none)
+K_LAST_TS = _kyle.slot(TS_SLOTS)
+K_STARTED = _kyle.slot()
+K_O_X = _kyle.slot()  # offsets of the rolling buffers of x, y and x*y (they follow K_SLOTS)
+K_O_Y = _kyle.slot()
+K_O_XY = _kyle.slot()
+K_GROUP = _kyle.slot(GROUP_SLOTS)  # per-bar observations: the group accumulator
+K_SLOTS = _kyle.size
 
 
 def kyle_state(window: int = 100, bar_ns: int = 0) -> np.ndarray:
@@ -426,14 +429,15 @@ def kyle_step_at(
 # Hawkes intensity with an exponential kernel
 # -------------------------------------------------------------------------------------------------
 
-H_MU = 2
-H_ALPHA = 3
-H_BETA = 4  # per second
-H_SIDE = 5  # 0: every trade is an event, else only trades with this aggressor code
-H_EXCITATION = 6  # sum of alpha * exp(-beta (t_last - t_i)) over past events
-H_LAST_TS = 7  # two slots
-H_STARTED = 9
-H_SLOTS = 10
+_hawkes = Layout(COMMON_HEADER)
+H_MU = _hawkes.slot()
+H_ALPHA = _hawkes.slot()
+H_BETA = _hawkes.slot()  # per second
+H_SIDE = _hawkes.slot()  # 0: every trade is an event, else only trades with this aggressor code
+H_EXCITATION = _hawkes.slot()  # sum of alpha * exp(-beta (t_last - t_i)) over past events
+H_LAST_TS = _hawkes.slot(TS_SLOTS)
+H_STARTED = _hawkes.slot()
+H_SLOTS = _hawkes.size
 
 
 def hawkes_state(mu: float, alpha: float, beta: float, side: int = 0) -> np.ndarray:

@@ -13,6 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
+from indicators.kernels.layout import Layout
 from indicators.kernels.rolling import rolling_full
 from indicators.kernels.rolling import rolling_init
 from indicators.kernels.rolling import rolling_new
@@ -70,19 +71,23 @@ def delta_log_step_at(address: int, slots: int, x: float) -> float:
 
 # --- log long/short ratio -------------------------------------------------------------------------
 
+_log_ratio = Layout()
+LR_LOG = _log_ratio.slot()  # the latest ln(ratio) (NaN before any)
+LR_SLOTS = _log_ratio.size
+
 
 @njit(cache=True, error_model="numpy", inline="always")
 def log_ratio_new() -> np.ndarray:
     """Return a fresh log-ratio state (one slot: the latest value, NaN before any)."""
-    return np.full(1, np.nan)
+    return np.full(LR_SLOTS, np.nan)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def log_ratio_step(state: np.ndarray, ratio: float) -> float:
-    """Return ``ln(ratio)`` of a positive ratio, kept in ``state[0]`` (the ratio is a level)."""
+    """Return ``ln(ratio)`` of a positive ratio, kept in ``state[LR_LOG]`` (a level)."""
     ok = is_positive(ratio)
-    state[0] = math.log(ratio) if ok else state[0]
-    value = state[0]
+    state[LR_LOG] = math.log(ratio) if ok else state[LR_LOG]
+    value = state[LR_LOG]
     refuse_positive(ok)
     return value
 
@@ -105,11 +110,15 @@ def log_ratio_step_at(address: int, slots: int, ratio: float) -> float:
 
 # --- crowding index C = a1 z(f) + a2 z(Δlog OI) + a3 z(ln LS) ------------------------------------
 
-CR_WEIGHT = 0  # three slots: a1, a2, a3
-CR_Z = 3  # three slots: z(funding), z(Δlog OI), z(ln LS)
-CR_VALUE = 6
-CR_LOG_LS = 7  # the latest ln LS (a log_ratio_step state)
-CR_HEADER = 8
+_crowding = Layout()
+CR_WEIGHT = _crowding.slot(3)  # a1, a2, a3
+CR_Z_FUNDING = _crowding.slot()  # the three z-scores, in the order of the weights
+CR_Z_OPEN_INTEREST = _crowding.slot()  # z(Δlog OI)
+CR_Z_LONG_SHORT = _crowding.slot()  # z(ln LS)
+CR_Z = CR_Z_FUNDING  # the three z-scores as one block
+CR_VALUE = _crowding.slot()
+CR_LOG_LS = _crowding.slot(LR_SLOTS)  # the latest ln LS (a log_ratio_step state)
+CR_HEADER = _crowding.size  # then four rolling buffers: funding, Δlog OI, its z, ln LS z
 
 EVENT_FUNDING = 0
 EVENT_METRICS = 1
@@ -161,7 +170,7 @@ def crowding_funding_step(state: np.ndarray, funding_rate: float) -> float:
     """Add one funding settlement; return the crowding index (NaN until every z-score is full)."""
     ok = np.isfinite(funding_rate)
     if ok:
-        state[CR_Z] = zscore_push(rolling_view(state, CR_HEADER), funding_rate)
+        state[CR_Z_FUNDING] = zscore_push(rolling_view(state, CR_HEADER), funding_rate)
     value = _crowding_value(state)
     if not ok:
         raise ValueError("funding rate must be finite")
@@ -182,9 +191,9 @@ def crowding_metrics_step(
         d = delta_log_step(delta_oi, open_interest)
         if d == d:  # the first oi_lag rows have no change yet
             rolling_push(oi_z, d)
-        state[CR_Z + 1] = zscore_value(oi_z, d)
-        log_ls = log_ratio_step(state[CR_LOG_LS : CR_LOG_LS + 1], long_short_ratio)
-        state[CR_Z + 2] = zscore_push(ls_z, log_ls)
+        state[CR_Z_OPEN_INTEREST] = zscore_value(oi_z, d)
+        log_ls = log_ratio_step(state[CR_LOG_LS : CR_LOG_LS + LR_SLOTS], long_short_ratio)
+        state[CR_Z_LONG_SHORT] = zscore_push(ls_z, log_ls)
     value = _crowding_value(state)
     refuse_positive(ok)
     return value

@@ -59,16 +59,18 @@ import math
 import numpy as np
 from numba import njit
 
+from indicators.kernels.layout import Layout
 from indicators.kernels.state import borrow
 
-# Header slots of a rolling buffer.
-R_WINDOW = 0
-R_COUNT = 1
-R_HEAD = 2
-R_S1 = 3  # sum of (x - K)
-R_S2 = 4  # sum of (x - K)^2
-R_SHIFT = 5  # K
-ROLLING_HEADER = 6
+# Header slots of a rolling buffer; the ring of values follows it.
+_rolling = Layout()
+R_WINDOW = _rolling.slot()
+R_COUNT = _rolling.slot()
+R_HEAD = _rolling.slot()
+R_S1 = _rolling.slot()  # sum of (x - K)
+R_S2 = _rolling.slot()  # sum of (x - K)^2
+R_SHIFT = _rolling.slot()  # K
+ROLLING_HEADER = _rolling.size
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -11,8 +11,9 @@ an array (``indicators.base.KernelIndicator`` calls every step this way).
 
 States built by ``fresh_state`` (the flow and book kernels) share two leading slots: ``READY`` is
 1.0 once the indicator is initialized, ``VALUE`` holds its value (NaN until initialized). The
-volatility, rolling and regime states have no such header: their indicators are initialized once
-the value is not NaN.
+volatility, rolling and regime states have no such header. Every indicator is initialized at its
+first non-NaN value; only an indicator whose value can be NaN once initialized (Kyle's lambda,
+``nan_until_ready = False``) reads ``READY`` instead (see ``indicators.base.KernelIndicator``).
 
 Timestamps are int64 nanoseconds; float64 cannot hold epoch nanoseconds exactly, so a timestamp
 takes two slots (high and low 32 bits, ``get_ts`` / ``set_ts``).
@@ -24,9 +25,13 @@ from numba import njit
 from numba import types
 from numba.extending import intrinsic
 
-READY = 0
-VALUE = 1
-COMMON_HEADER = 2
+from indicators.kernels.layout import Layout
+
+# The header every ``fresh_state`` starts with (flow and book kernels).
+_common = Layout()
+READY = _common.slot()  # 1.0 once the indicator is initialized
+VALUE = _common.slot()  # the indicator's value (NaN until initialized)
+COMMON_HEADER = _common.size
 
 
 def fresh_state(size: int) -> np.ndarray:

@@ -9,6 +9,8 @@ groups inside a state array (BVC in ``kernels.vpin``, Kyle's lambda per bar in `
 import numpy as np
 from numba import njit
 
+from indicators.kernels.layout import Layout
+from indicators.kernels.state import TS_SLOTS
 from indicators.kernels.state import get_ts
 from indicators.kernels.state import set_ts
 
@@ -40,16 +42,18 @@ def side_sign(side: float) -> float:
 # Group accumulator: trades gathered into time bars or fixed-count groups (BVC, Kyle's lambda)
 # -------------------------------------------------------------------------------------------------
 
-G_OPEN = 0
-G_KEY = 1  # int64 bar key (ts // bar length), two slots
-G_TRADES = 3
-G_VOLUME = 4
-G_SIGNED = 5
-G_LAST = 6
-G_OUT_VOLUME = 7  # the last closed group
-G_OUT_SIGNED = 8
-G_OUT_LAST = 9
-GROUP_SLOTS = 10
+# Slots of a group accumulator, relative to its offset in a state.
+_group = Layout()
+G_OPEN = _group.slot()
+G_KEY = _group.slot(TS_SLOTS)  # int64 bar key (ts // bar length)
+G_TRADES = _group.slot()
+G_VOLUME = _group.slot()
+G_SIGNED = _group.slot()
+G_LAST = _group.slot()
+G_OUT_VOLUME = _group.slot()  # the last closed group
+G_OUT_SIGNED = _group.slot()
+G_OUT_LAST = _group.slot()
+GROUP_SLOTS = _group.size
 
 
 @njit(cache=True, error_model="numpy", inline="always")

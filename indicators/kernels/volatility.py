@@ -20,6 +20,7 @@ import math
 import numpy as np
 from numba import njit
 
+from indicators.kernels.layout import Layout
 from indicators.kernels.rolling import rolling_full
 from indicators.kernels.rolling import rolling_init
 from indicators.kernels.rolling import rolling_mean
@@ -249,18 +250,19 @@ def rogers_satchell_step_at(
 
 # --- Yang–Zhang over sessions -------------------------------------------------------------------
 
-YZ_SID = 0  # session id of the last bar seen
-YZ_OPEN_SESSION = 1  # 1 while that session is still accumulating bars
-YZ_O = 2
-YZ_H = 3
-YZ_L = 4
-YZ_C = 5
-YZ_PREV_CLOSE = 6  # close of the last completed session (0: none yet)
-YZ_K = 7
-YZ_VALUE = 8
-YZ_SESSION_NS = 9
-YZ_OFFSET_NS = 10
-YZ_HEADER = 11
+_yz = Layout()
+YZ_SID = _yz.slot()  # session id of the last bar seen
+YZ_OPEN_SESSION = _yz.slot()  # 1 while that session is still accumulating bars
+YZ_O = _yz.slot()  # the open session's open, high, low and close
+YZ_H = _yz.slot()
+YZ_L = _yz.slot()
+YZ_C = _yz.slot()
+YZ_PREV_CLOSE = _yz.slot()  # close of the last completed session (0: none yet)
+YZ_K = _yz.slot()
+YZ_VALUE = _yz.slot()
+YZ_SESSION_NS = _yz.slot()
+YZ_OFFSET_NS = _yz.slot()
+YZ_HEADER = _yz.size  # then three rolling buffers: overnight, open-to-close, Rogers-Satchell
 YZ_NO_SESSION = -(2.0**52)  # below any session id, and exact as an int
 
 
@@ -392,8 +394,9 @@ def yang_zhang_step_at(
 
 # --- realized variance and downside semivariance over H bars ------------------------------------
 
-RV_PREV_CLOSE = 0
-RV_HEADER = 1
+_rv = Layout()
+RV_PREV_CLOSE = _rv.slot()
+RV_HEADER = _rv.size  # then the rolling buffer of squared returns
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -464,14 +467,73 @@ def downside_semivariance_step_at(address: int, slots: int, close: float) -> flo
     return downside_semivariance_step(borrow(address, slots), close)
 
 
+# --- bipower variation over H bars (Barndorff-Nielsen and Shephard 2004) ------------------------
+
+_bv = Layout()
+BV_PREV_CLOSE = _bv.slot()
+BV_PREV_ABS = _bv.slot()  # |r| of the latest return (NaN before the first)
+BV_HEADER = _bv.size  # then the rolling buffer of the window's H - 1 adjacent products
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def bipower_variation_new(window: int) -> np.ndarray:
+    """Return a fresh bipower-variation state over ``window`` (>= 2) returns."""
+    if window < 2:
+        raise ValueError("bipower variation needs window >= 2 returns")
+    state = np.zeros(BV_HEADER + rolling_size(window - 1))
+    state[BV_PREV_ABS] = np.nan
+    rolling_init(state[BV_HEADER:], window - 1)
+    return state
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def bipower_variation_step(state: np.ndarray, close: float) -> float:
+    """
+    Add one close; return ``(pi/2) sum |r_i| |r_{i-1}|`` over the last ``window`` returns.
+
+    The ``window - 1`` products of adjacent absolute returns inside the window; NaN until the
+    window holds ``window`` returns (``window + 1`` closes), as ``realized_variance_step``.
+    """
+    ok = is_positive(close)
+    r = log_return(state, BV_PREV_CLOSE, close, ok)
+    size = abs(r)
+    previous = state[BV_PREV_ABS]
+    state[BV_PREV_ABS] = size if r == r else previous
+    product = size * previous  # NaN without two returns (or when this close was refused)
+    buf = state[BV_HEADER:]
+    if product == product:
+        rolling_push(buf, product)
+    full = rolling_full(buf)
+    total = rolling_sum(buf)
+    refuse_positive(ok)
+    return 0.5 * math.pi * max(total, 0.0) if full else np.nan
+
+
+@njit(cache=True, error_model="numpy")
+def bipower_variation_batch(close: np.ndarray, window: int) -> np.ndarray:
+    """Return the ``bipower_variation_step`` series over closes."""
+    state = bipower_variation_new(window)
+    out = np.empty(close.size)
+    for t in range(close.size):
+        out[t] = bipower_variation_step(state, close[t])
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def bipower_variation_step_at(address: int, slots: int, close: float) -> float:
+    """``bipower_variation_step`` on a borrowed state (address and size of a float64 array)."""
+    return bipower_variation_step(borrow(address, slots), close)
+
+
 # --- EWMA variance with a half-life -------------------------------------------------------------
 
-EW_PREV_CLOSE = 0
-EW_VAR = 1
-EW_COUNT = 2
-EW_LAMBDA = 3
-EW_MIN_PERIODS = 4
-EW_SIZE = 5
+_ew = Layout()
+EW_PREV_CLOSE = _ew.slot()
+EW_VAR = _ew.slot()
+EW_COUNT = _ew.slot()
+EW_LAMBDA = _ew.slot()
+EW_MIN_PERIODS = _ew.slot()
+EW_SIZE = _ew.size
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -517,11 +579,12 @@ def ewma_variance_step_at(address: int, slots: int, close: float) -> float:
 
 # --- HAR-style composite over three horizons ----------------------------------------------------
 
-HAR_PREV_CLOSE = 0
-HAR_INTERCEPT = 1
-HAR_WEIGHT = 2  # three slots: 2, 3, 4
-HAR_COMPONENT = 5  # three slots: 5, 6, 7 (mean r^2 per bar over each horizon)
-HAR_HEADER = 8
+_har = Layout()
+HAR_PREV_CLOSE = _har.slot()
+HAR_INTERCEPT = _har.slot()
+HAR_WEIGHT = _har.slot(3)  # one weight per horizon
+HAR_COMPONENT = _har.slot(3)  # mean r^2 per bar over each horizon
+HAR_HEADER = _har.size  # then one rolling buffer per horizon
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -606,12 +669,13 @@ def _close_batch(close: np.ndarray, state: np.ndarray, kind: int) -> np.ndarray:
 
 # --- volatility compression VC = ln(sigma_short / sigma_long) -----------------------------------
 
-VC_PREV_CLOSE = 0
-VC_ESTIMATOR = 1
-VC_FLOOR = 2
-VC_VAR_SHORT = 3
-VC_VAR_LONG = 4
-VC_HEADER = 5
+_vc = Layout()
+VC_PREV_CLOSE = _vc.slot()
+VC_ESTIMATOR = _vc.slot()
+VC_FLOOR = _vc.slot()
+VC_VAR_SHORT = _vc.slot()
+VC_VAR_LONG = _vc.slot()
+VC_HEADER = _vc.size  # then the short and the long rolling buffers
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -13,6 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
+from indicators.kernels.layout import Layout
 from indicators.kernels.rolling import ranked_init
 from indicators.kernels.rolling import ranked_push
 from indicators.kernels.rolling import ranked_quantile
@@ -28,7 +29,9 @@ from indicators.kernels.rolling import rolling_std
 from indicators.kernels.rolling import rolling_sum
 from indicators.kernels.rolling import rolling_view_slot
 from indicators.kernels.rolling import rolling_window
+from indicators.kernels.state import COMMON_HEADER
 from indicators.kernels.state import READY
+from indicators.kernels.state import TS_SLOTS
 from indicators.kernels.state import VALUE
 from indicators.kernels.state import advance_clock
 from indicators.kernels.state import borrow
@@ -86,42 +89,43 @@ BAR_SIGN = 2
 BAR_TAKER = 3
 CLASSIFIERS = {"aggressor": AGGRESSOR, "bvc": BVC, "bar_sign": BAR_SIGN, "bar_taker": BAR_TAKER}
 
-V_CLASSIFIER = 2
-V_QUOTE = 3  # 1: volume in quote units (price * size)
-V_SIZE = 4  # target volume of the bucket being filled (NaN: none open)
-V_NEXT = 5  # target volume of buckets opened from now on (NaN: not known yet)
-V_FILL = 6
-V_FILL_BUY = 7
-V_BUCKETS = 8  # buckets completed since the start
-V_LAST_IMB = 9  # |S - B| / V of the last completed bucket
-V_DONE = 10  # buckets completed by the last update
-V_LAST_TS = 11  # two slots
-V_STARTED = 13
-V_PERIOD_NS = 14  # period of the bucket-size statistic (0: fixed bucket size)
-V_PERIOD_KEY = 15  # key (ts // period) of the open period, two slots
-V_PERIOD_OPEN = 17
-V_PERIOD_VOL = 18
-V_STAT_MEAN = 19  # 1: mean of the period volumes, 0: median
-V_FRACTION = 20  # bucket size = statistic * fraction
-V_MIN_PERIODS = 21
-V_SIGMA = 22  # BVC: sigma used for the last classified group
-V_PREV_CLOSE = 23  # BVC: close of the previous group (NaN: none)
-V_GROUP_TRADES = 24  # BVC: trades per group (0: time bars)
-V_GROUP_NS = 25  # BVC: bar length
-V_O_IMB = 26  # offsets of the rolling buffers
-V_O_VOL = 27
-V_O_PERIOD = 28
-V_O_SIGMA = 29
-V_WINDOW = 30  # m (also in the bucket buffers' headers; a copy here avoids slicing per trade)
-V_GROUP = 31
+_vpin = Layout(COMMON_HEADER)
+V_CLASSIFIER = _vpin.slot()
+V_QUOTE = _vpin.slot()  # 1: volume in quote units (price * size)
+V_SIZE = _vpin.slot()  # target volume of the bucket being filled (NaN: none open)
+V_NEXT = _vpin.slot()  # target volume of buckets opened from now on (NaN: not known yet)
+V_FILL = _vpin.slot()
+V_FILL_BUY = _vpin.slot()
+V_BUCKETS = _vpin.slot()  # buckets completed since the start
+V_LAST_IMB = _vpin.slot()  # |S - B| / V of the last completed bucket
+V_DONE = _vpin.slot()  # buckets completed by the last update
+V_LAST_TS = _vpin.slot(TS_SLOTS)
+V_STARTED = _vpin.slot()
+V_PERIOD_NS = _vpin.slot()  # period of the bucket-size statistic (0: fixed bucket size)
+V_PERIOD_KEY = _vpin.slot(TS_SLOTS)  # key (ts // period) of the open period
+V_PERIOD_OPEN = _vpin.slot()
+V_PERIOD_VOL = _vpin.slot()
+V_STAT_MEAN = _vpin.slot()  # 1: mean of the period volumes, 0: median
+V_FRACTION = _vpin.slot()  # bucket size = statistic * fraction
+V_MIN_PERIODS = _vpin.slot()
+V_SIGMA = _vpin.slot()  # BVC: sigma used for the last classified group
+V_PREV_CLOSE = _vpin.slot()  # BVC: close of the previous group (NaN: none)
+V_GROUP_TRADES = _vpin.slot()  # BVC: trades per group (0: time bars)
+V_GROUP_NS = _vpin.slot()  # BVC: bar length
+V_O_IMB = _vpin.slot()  # offsets of the rolling buffers (they follow V_SLOTS)
+V_O_VOL = _vpin.slot()
+V_O_PERIOD = _vpin.slot()
+V_O_SIGMA = _vpin.slot()
+V_WINDOW = _vpin.slot()  # m (also in the bucket buffers; a copy here avoids slicing per trade)
+V_GROUP = _vpin.slot(GROUP_SLOTS)  # BVC: the group accumulator
 # Buy volume and size of the first and of the last bucket the last update completed. One update
 # pours one classified amount, so every bucket it completes after the first matches the last:
 # these four slots describe all of them (``vpin_trade_bucket_batch``, ``vpin_bar_bucket_batch``).
-V_FIRST_BUY = V_GROUP + GROUP_SLOTS
-V_FIRST_SIZE = V_FIRST_BUY + 1
-V_LAST_BUY = V_FIRST_BUY + 2
-V_LAST_SIZE = V_FIRST_BUY + 3
-V_SLOTS = V_FIRST_BUY + 4
+V_FIRST_BUY = _vpin.slot()
+V_FIRST_SIZE = _vpin.slot()
+V_LAST_BUY = _vpin.slot()
+V_LAST_SIZE = _vpin.slot()
+V_SLOTS = _vpin.size
 
 
 def vpin_state(
@@ -452,11 +456,12 @@ def vpin_bar_step_at(
     return vpin_bar_step(borrow(address, slots), ts, open_, close, volume, taker)
 
 
-# Bucket log of the ``vpin_*_bucket_batch`` twins: one row per completed bucket.
-BUCKET_EVENT = 0  # index of the event (trade or bar) that completed the bucket
-BUCKET_BUY = 1  # buy volume of the bucket
-BUCKET_VOLUME = 2  # volume of the bucket (buy + sell)
-_BUCKET_COLS = 3
+# Columns of the bucket log of the ``vpin_*_bucket_batch`` twins: one row per completed bucket.
+_bucket_log = Layout()
+BUCKET_EVENT = _bucket_log.slot()  # index of the event (trade or bar) that completed the bucket
+BUCKET_BUY = _bucket_log.slot()  # buy volume of the bucket
+BUCKET_VOLUME = _bucket_log.slot()  # volume of the bucket (buy + sell)
+_BUCKET_COLS = _bucket_log.size
 
 
 @njit(cache=True, error_model="numpy")

@@ -14,18 +14,20 @@ rolling buffers are in ``kernels.rolling``.
 import numpy as np
 from numba import njit
 
+from indicators.kernels.layout import Layout
 from indicators.kernels.state import borrow_int64
 
 # Returned by a ring-backed step whose event ring is full; the caller grows the ring and retries.
 GROW = -np.inf
 
-# Header slots of an event ring inside a state array (at an offset).
-E_HEAD = 0  # ring index of the oldest event
-E_COUNT = 1  # events held
-E_COLS = 2  # value columns per event
-E_CAP = 3  # capacity of the ring array (kept here: deriving it costs an integer division)
-E_POPS = 4  # evictions since the sums were last recomputed exactly
-E_SUMS = 5  # running sum of each column
+# Header slots of an event ring inside a state array (relative to the header's offset).
+_ring_header = Layout()
+E_HEAD = _ring_header.slot()  # ring index of the oldest event
+E_COUNT = _ring_header.slot()  # events held
+E_COLS = _ring_header.slot()  # value columns per event
+E_CAP = _ring_header.slot()  # ring capacity (kept here: deriving it costs an integer division)
+E_POPS = _ring_header.slot()  # evictions since the sums were last recomputed exactly
+E_SUMS = _ring_header.slot(0)  # running sum of each column: one slot per column, to the end
 EVENT_RING_INITIAL = 64
 _RESUM_SLACK = 64
 

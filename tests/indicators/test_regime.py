@@ -8,12 +8,6 @@ import pytest
 
 from data_types import FundingRate
 from data_types import FuturesMetrics
-from indicators.kernels.regime import EVENT_FUNDING
-from indicators.kernels.regime import crowding_batch
-from indicators.kernels.regime import crowding_events
-from indicators.kernels.regime import delta_log_batch
-from indicators.kernels.regime import log_ratio_batch
-from indicators.kernels.rolling import zscore_batch
 from indicators.regime import CrowdingIndex
 from indicators.regime import DeltaLogOpenInterest
 from indicators.regime import FundingZScore
@@ -283,64 +277,6 @@ def test_crowding_index_reset_restores_fresh_state():
 
 
 # --- parity: batch twins vs incremental on 100k events ----------------------------------------------
-
-
-def test_crowding_index_update_raw_matches_batch_on_100k_events():
-    # Arrange
-    d = _random_streams(100_000, seed=35)
-    ts, kind, x1, x2 = crowding_events(
-        d["funding_ts"], d["funding"], d["metrics_ts"], d["oi"], d["ls"]
-    )
-    weights = np.array([1.0, 0.7, 1.3])
-    indicator = CrowdingIndex(30, 288, 3, *weights)
-
-    # Act
-    incremental = np.array(
-        [
-            indicator.update_raw(funding_rate=a)
-            if k == EVENT_FUNDING
-            else indicator.update_raw(open_interest=a, long_short_ratio=b)
-            for k, a, b in zip(kind.tolist(), x1.tolist(), x2.tolist(), strict=True)
-        ]
-    )
-
-    # Assert
-    assert kind.size >= 100_000 and np.all(np.diff(ts) >= 0)
-    expected = crowding_batch(kind, x1, x2, 30, 288, 3, weights)
-    assert np.isfinite(expected[-1])
-    assert_same_series(incremental, expected, rtol=1e-9)
-
-
-@pytest.mark.parametrize(
-    ("make", "batch", "values"),
-    [
-        (
-            lambda: FundingZScore(21),
-            lambda x: zscore_batch(x, 21),
-            lambda rng: rng.normal(1e-4, 1e-4, 100_000),
-        ),
-        (
-            lambda: DeltaLogOpenInterest(12),
-            lambda x: delta_log_batch(x, 12),
-            lambda rng: 1e5 * np.exp(np.cumsum(rng.normal(0.0, 1e-3, 100_000))),
-        ),
-        (
-            lambda: LogLongShortRatio(),
-            log_ratio_batch,
-            lambda rng: rng.lognormal(0.0, 0.3, 100_000),
-        ),
-    ],
-)
-def test_scalar_regime_indicators_match_batch_on_100k_values(make, batch, values):
-    # Arrange
-    x = values(np.random.default_rng(36))
-    indicator = make()
-
-    # Act
-    incremental = np.array([indicator.update_raw(v) for v in x.tolist()])
-
-    # Assert
-    assert_same_series(incremental, batch(x), rtol=1e-9)
 
 
 def test_refused_metrics_row_leaves_crowding_state_unchanged():

@@ -34,8 +34,6 @@ from tests.indicators import assert_same_series
 from tests.indicators import random_ohlc
 from tests.indicators import to_bars
 
-N_PARITY = 100_000
-
 
 def _brute_zscore(x: np.ndarray, w: int) -> np.ndarray:
     out = np.full(x.size, np.nan)
@@ -275,30 +273,6 @@ def test_indicator_reset_restores_fresh_state(cls):
     np.testing.assert_array_equal(used._state, fresh._state)
     again = [used.update_raw(x) for x in (3.0, 1.0, 7.0)]
     np.testing.assert_array_equal(again, [fresh.update_raw(x) for x in (3.0, 1.0, 7.0)])
-
-
-def test_rolling_zscore_update_raw_matches_batch_on_100k_values():
-    # Arrange
-    x = np.random.default_rng(5).normal(0.0, 1.0, N_PARITY).cumsum()
-    indicator = RollingZScore(300)
-
-    # Act
-    incremental = np.array([indicator.update_raw(v) for v in x])
-
-    # Assert
-    assert_same_series(incremental, zscore_batch(x, 300), rtol=1e-9)
-
-
-def test_rolling_percentile_rank_update_raw_matches_batch_on_100k_values():
-    # Arrange
-    x = np.round(np.random.default_rng(6).normal(0.0, 50.0, N_PARITY))
-    indicator = RollingPercentileRank(500)
-
-    # Act
-    incremental = np.array([indicator.update_raw(v) for v in x])
-
-    # Assert
-    assert_same_series(incremental, percentile_rank_batch(x, 500), rtol=1e-9)
 
 
 @pytest.mark.parametrize(

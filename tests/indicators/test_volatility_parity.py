@@ -1,4 +1,4 @@
-"""Batch twin vs incremental indicator on 100k random bars, for every volatility indicator."""
+"""Batch twin vs ``handle_bar`` on 100k Nautilus bars (``update_raw``: ``test_registry.py``)."""
 
 import numpy as np
 import pytest
@@ -98,33 +98,8 @@ HANDLE_BAR_CASES = [
 
 
 @pytest.fixture(scope="module")
-def random_bars() -> dict[str, np.ndarray]:
-    data = random_ohlc(N + N // 10, seed=21)
-    # Drop some bars so Yang–Zhang also meets sessions that end without their boundary bar.
-    keep = np.random.default_rng(22).random(data["ts"].size) >= 0.05
-    return {k: v[keep] for k, v in data.items()}
-
-
-@pytest.fixture(scope="module")
 def nautilus_bars() -> tuple[list, dict[str, np.ndarray]]:
     return to_bars(random_ohlc(N, seed=23))
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_update_raw_matches_batch_twin_on_100k_bars(random_bars, name):
-    # Arrange
-    make, inputs, batch = CASES[name]
-    indicator = make()
-    columns = [random_bars[k].tolist() for k in inputs]
-
-    # Act
-    incremental = np.array([indicator.update_raw(*row) for row in zip(*columns, strict=True)])
-
-    # Assert
-    assert incremental.size >= N
-    expected = batch(random_bars)
-    assert np.isfinite(expected[-1])
-    assert_same_series(incremental, expected, rtol=1e-9)
 
 
 @pytest.mark.parametrize("name", HANDLE_BAR_CASES)
