@@ -11,8 +11,8 @@ BTCUSDT day), ToxicityConditionedVolatility set B (``configs/toxvol_B.toml``):
    machine is shared: wall time mostly measures the others' load; both are printed);
 4. the precompute's throughput: source rows (quotes + trades) per second of the feature build on
    one core (target >= 5M rows/s), and peak RSS of the cold and warm runs (targets 2 GiB, 1 GiB);
-5. the matched share of tick fidelity's round trips (same entry time and side), the return of
-   each and the fill-price differences in ticks;
+5. the matched share of tick fidelity's round trips (same entry decision and side,
+   ``backtest.fidelity.compare``), the return of each and the entry-price differences in ticks;
 6. ``configs/ablation.toml`` (27 runs) in features fidelity over ``ABLATION_DAYS`` real-volume days
    on 2 workers: wall time, and the time projected for 30 days next to tick fidelity's (from the
    tick run's time per day above).
@@ -30,6 +30,11 @@ import sys
 import time
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+
+from backtest.fidelity.compare import agreement
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "fidelity"
@@ -80,15 +85,14 @@ def child(raw: dict) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     outcome = run_backtest(parse_config(raw))
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    fills = outcome.fills
     return {
         "wall": wall,
         "cpu": cpu,
         "prepare": outcome.stats["prepare_secs"],
         "events": outcome.stats["events"],
         "return": outcome.stats["total_return"],
-        "positions": outcome.positions[["ts_opened", "signed_qty", "entry"]].astype(str).values.tolist(),
-        "fills": fills[["ts", "side", "price"]].astype(str).values.tolist(),
+        "positions": outcome.positions[["ts_opened", "signed_qty", "avg_px_open"]].to_dict("list"),
+        "series": outcome.series.to_dict("list"),
         "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -124,28 +128,13 @@ def precompute_rate(catalog: Path) -> tuple[float, int]:
     return rows / cpu, rows
 
 
-def _entries(result: dict) -> set[tuple[str, str]]:
-    return {(ts, "long" if float(qty) > 0 else "short") for ts, qty, _ in result["positions"]}
-
-
-def compare(tick: dict, features: dict, tick_size: float) -> dict:
-    """Return the matched share of tick's round trips and the fill-price differences in ticks."""
-    tick_entries, feature_entries = _entries(tick), _entries(features)
-    matched = len(tick_entries & feature_entries)
-    by_time = {ts: float(price) for ts, _, price in features["fills"]}
-    diffs = [
-        (by_time[ts] - float(price)) / tick_size
-        for ts, _, price in tick["fills"]
-        if ts in by_time
-    ]
-    return {
-        "matched": matched,
-        "tick_round_trips": len(tick_entries),
-        "share": matched / len(tick_entries) if tick_entries else float("nan"),
-        "d_return": features["return"] - tick["return"],
-        "max_abs_tick_diff": max((abs(d) for d in diffs), default=0.0),
-        "same_time_fills": len(diffs),
-    }
+def _outcome(result: dict) -> SimpleNamespace:
+    # The parts of a RunOutcome that backtest.fidelity.compare reads.
+    return SimpleNamespace(
+        series=pd.DataFrame(result["series"]),
+        positions=pd.DataFrame(result["positions"]),
+        stats={"total_return": result["return"]},
+    )
 
 
 def ablation(catalog: Path, days: int) -> float:
@@ -189,12 +178,13 @@ def main() -> None:
     print(f"  peak RSS: cold {cold['rss_mib']:.0f} MiB (target <= 2048), warm {warm['rss_mib']:.0f} MiB (target <= 1024)")
     rate, rows = precompute_rate(catalog)
     print(f"  feature precompute: {rows:,} source rows at {rate / 1e6:.2f}M rows per CPU-second (target >= 5M)")
-    match = compare(tick, warm, tick_size=0.1)
+    found = agreement(_outcome(tick), _outcome(warm), tick_size=0.1)
     print(
-        f"  round trips matched: {match['matched']} of {match['tick_round_trips']} "
-        f"({match['share']:.0%}, target >= 80%); return tick {tick['return']:+.4%}, "
-        f"features {warm['return']:+.4%} (delta {match['d_return']:+.4%}); fills at the same "
-        f"instant: {match['same_time_fills']}, largest price difference {match['max_abs_tick_diff']:.0f} ticks"
+        f"  round trips matched (entry decision and side): {found.matched} of "
+        f"{found.tick_round_trips} ({found.share:.0%}, target >= 80%); return tick "
+        f"{tick['return']:+.4%}, features {warm['return']:+.4%} (delta {found.d_return:+.4%}); "
+        f"entry price difference {found.mean_entry_ticks:.2f} ticks on average, "
+        f"{found.max_entry_ticks:.0f} at most"
     )
     catalog2 = build_market(ABLATION_DAYS)
     wall = ablation(catalog2, ABLATION_DAYS)
