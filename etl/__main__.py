@@ -2,6 +2,7 @@
 
 import argparse
 import importlib
+import signal
 import sys
 
 # Each command module exposes ``add_arguments(parser)`` and ``run(args) -> int``;
@@ -14,9 +15,29 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+EXIT_CODES = (
+    "Exit codes (every command): 0 ok; 1 some items failed (listed); 2 usage or configuration "
+    "error; 3 data error (nothing usable in the input); 4 busy (another process holds the "
+    "catalog); 130 interrupted (Ctrl-C or SIGTERM)."
+)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM stops a command the way Ctrl-C does (commands with workers install their own).
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run one ETL command."""
-    parser = argparse.ArgumentParser(prog="python -m etl", description=__doc__)
+    """
+    Parse the command line and run one ETL command.
+
+    Returns
+    -------
+    int
+        The command's exit code; 130 when interrupted (one line on stderr, no traceback).
+
+    """
+    parser = argparse.ArgumentParser(prog="python -m etl", description=__doc__, epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", required=True)
     argv = sys.argv[1:] if argv is None else argv
     chosen = argv[0] if argv and argv[0] in COMMANDS else None
@@ -27,8 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    module = importlib.import_module(COMMANDS[args.command][0])
-    return int(module.run(args) or 0)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        module = importlib.import_module(COMMANDS[args.command][0])
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        print(f"interrupted: python -m etl {args.command} stopped; run the same command again to resume", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ from etl.guard import MassRejection
 from etl.guard import diagnose
 from etl.guard import mass_rejection_reason
 from etl.instruments import InstrumentSpec
+from etl.interrupt import Interrupted
+from etl.interrupt import check as check_interrupt
 from etl.reader import DEFAULT_BLOCK_SIZE
 from etl.reader import ORDINAL_COLUMN
 from etl.reader import Block
@@ -69,6 +71,13 @@ class FileTask:
     block_size: int = DEFAULT_BLOCK_SIZE
     sha256: str | None = None
     max_reject_share: float = DEFAULT_MAX_REJECT_SHARE
+    allow_unverified: bool = False
+
+
+# A zip with no .CHECKSUM beside it: refused unless --allow-unverified (the downloader's rule).
+UNVERIFIED = "unverified_zip"
+# Stopped by Ctrl-C or SIGTERM before its commit: nothing of it written, not recorded.
+INTERRUPTED = "interrupted"
 
 
 @dataclass
@@ -147,8 +156,16 @@ def ingest_file(task: FileTask) -> FileResult:
         rules=task.spec.fingerprint(),
     )
     try:
+        check_interrupt()
         if path.suffix == ".zip":
             result.checksum_verified = verify_checksum(path, result.sha256)
+            if result.checksum_verified is None and not task.allow_unverified:
+                raise SourceError(
+                    str(path),
+                    UNVERIFIED,
+                    f"no {path.name}.CHECKSUM beside it, so its bytes cannot be verified; "
+                    "put the archive's .CHECKSUM next to it, or pass --allow-unverified to ingest it anyway",
+                )
         validated = False
         in_memory = task.source.family in IN_MEMORY_FAMILIES
         while True:
@@ -165,6 +182,8 @@ def ingest_file(task: FileTask) -> FileResult:
         result.status, result.error = "strict_rejection", str(e)
     except MassRejection as e:
         result.status, result.error = "mass_rejection", str(e)
+    except Interrupted:
+        result.status, result.error = INTERRUPTED, "interrupted before its commit: nothing written"
     if result.status == "ok" and result.rows_read == 0:
         result.status = "empty"
     result.seconds = round(time.perf_counter() - started, 3)
@@ -203,8 +222,11 @@ class _FileIngest:
                 self._process(self._whole_file(blocks), presorted=True)
             else:
                 for block in blocks:
+                    check_interrupt()
                     self._process(block, presorted=False)
             self._check_mass_rejection()
+            # The last safe point: once the commit starts, it finishes (the file counts as done).
+            check_interrupt()
             outputs = self.writers.commit(owned_days(self.task.source))
             quarantine = self.quarantine.commit()
         except BaseException:
@@ -242,6 +264,7 @@ class _FileIngest:
         # Ordinals travel with the rows through the sort, so rejects still name their lines.
         batches = []
         for block in blocks:
+            check_interrupt()
             self.rows_read += block.batch.num_rows + sum(len(r.lines) for r in block.rejects)
             for r in block.rejects:
                 self._reject(r.lines, r.reason, r.texts)

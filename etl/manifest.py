@@ -56,9 +56,13 @@ class Manifest:
         self.save()
 
     def save(self) -> None:
-        """Write the manifest (sorted, so that an unchanged manifest is byte-identical)."""
+        """Write the manifest atomically (sorted, so that an unchanged manifest is byte-identical)."""
         payload = {"version": MANIFEST_VERSION, "files": dict(sorted(self.entries.items()))}
         atomic_write_bytes(self.path, (json.dumps(payload, indent=1, sort_keys=True) + "\n").encode())
+
+
+class CatalogBusy(RuntimeError):
+    """Another process holds the catalog's writer lock."""
 
 
 @contextmanager
@@ -68,7 +72,7 @@ def catalog_lock(catalog: Path) -> Iterator[None]:
 
     Raises
     ------
-    RuntimeError
+    CatalogBusy
         If another process holds the lock.
 
     """
@@ -78,7 +82,7 @@ def catalog_lock(catalog: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RuntimeError(f"another ingest is writing to {catalog} (lock {lock_path})") from None
+            raise CatalogBusy(f"another ingest is writing to {catalog} (lock {lock_path})") from None
         try:
             yield
         finally:

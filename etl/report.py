@@ -19,13 +19,22 @@ from etl.writer import atomic_write_bytes
 REPORT_FILE = "report.json"
 
 
+EPILOG = (
+    "Exit codes: 0 the report is complete (gaps and quarantined rows are listed, not errors); "
+    "1 incomplete: some source files failed to ingest (listed); 2 usage error (bad option, no "
+    "such catalog or instrument); 130 interrupted."
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the report command's options."""
+    parser.epilog = EPILOG
     parser.add_argument("--catalog", type=Path, default=Path("data/catalog"), help="catalog folder (default: data/catalog)")
     parser.add_argument("--json", type=Path, help=f"where to save the JSON report (default: <catalog>/{ETL_DIR}/{REPORT_FILE})")
     parser.add_argument("--quote-silence-s", type=float, default=DEFAULT_QUOTE_SILENCE_S, help="a gap between quotes longer than this is a silence (default 60)")
-    parser.add_argument("--family", nargs="+", choices=FAMILIES, help="only these families")
-    parser.add_argument("--instrument", nargs="+", help="only these instrument ids (e.g. BTCUSDT-PERP.BINANCE)")
+    # --family and --instrument: the names before every command spelt them alike; still honoured.
+    parser.add_argument("--families", "--family", dest="family", nargs="+", choices=FAMILIES, metavar="FAMILY", help=f"only these families: {', '.join(FAMILIES)}")
+    parser.add_argument("--instruments", "--instrument", dest="instrument", nargs="+", metavar="ID", help="only these instrument ids (e.g. BTCUSDT-PERP.BINANCE)")
     parser.add_argument("--max-days", type=int, default=DEFAULT_MAX_DAYS, help=f"print at most this many day rows (default {DEFAULT_MAX_DAYS}; the JSON has all)")
     parser.add_argument("--all-days", action="store_true", help="print every day, not only those with gaps, rejects or no data")
 
@@ -57,4 +66,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot write the JSON report to {json_path}: {e.strerror or e}", file=sys.stderr)
         return 2
     print(f"saved {json_path}")
-    return 0
+    return 1 if report.failed_sources else 0

@@ -75,6 +75,7 @@ def print_report(report: CatalogReport, *, max_days: int = DEFAULT_MAX_DAYS, all
 
     """
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -111,7 +112,7 @@ def print_report(report: CatalogReport, *, max_days: int = DEFAULT_MAX_DAYS, all
         console.print(days)
         if len(rows) > max_days:
             console.print(f"... {len(rows) - max_days} more day row(s) in the JSON report")
-    else:
+    elif not report.failed_sources:
         console.print("every day complete: no gaps, rejects or missing days")
     for s in report.series:
         for r in s.source_rejects:
@@ -119,4 +120,7 @@ def print_report(report: CatalogReport, *, max_days: int = DEFAULT_MAX_DAYS, all
         for m in s.row_mismatches:
             console.print(f"[yellow]row count[/]: {m.key}: manifest says {m.manifest_rows:,} rows written, the catalog holds {m.catalog_rows:,}")
     for f in report.failed_sources:
-        console.print(f"[red]failed[/] ({f.status}): {f.key}: {f.error}")
+        console.print(f"[red]failed[/] ({escape(f.status)}): {escape(f.key)}: {escape(str(f.error))}")
+    if report.failed_sources:
+        # Never a clean bill of health above a failure: the days of a failed file are not in the catalog.
+        console.print(f"[red]incomplete[/]: {len(report.failed_sources)} source file(s) failed to ingest; fix or replace them and run the ingest again")

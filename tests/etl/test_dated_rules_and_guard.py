@@ -106,7 +106,7 @@ def test_without_the_guard_the_2020_day_keeps_only_its_rows_on_todays_step(raw_2
     rows = spot_2020_rows(0, seed=0)
 
     # Act: the share raised to 100% brings back the old silent behaviour, for the comparison
-    summary = ingest(raw_2020, tmp_path / "catalog", max_reject_share=1.0, families=["klines"], end=dt.date(2020, 1, 1))
+    summary = ingest(raw_2020, tmp_path / "catalog", max_reject_share=1.0, families=["klines"], end=dt.date(2020, 1, 2))
 
     # Assert
     (result,) = summary.results

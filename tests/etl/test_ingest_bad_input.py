@@ -1,6 +1,7 @@
 """DESIGN §9: every kind of bad input has a defined outcome; nothing is lost silently."""
 
 import csv
+import json
 import math
 import zipfile
 from pathlib import Path
@@ -302,7 +303,7 @@ def test_corrupt_zip_fails_the_file_and_other_files_still_ingest(tmp_path):
     bad.write_bytes(bad.read_bytes()[:40])
 
     # Act
-    summary = ingest(raw, tmp_path / "catalog")
+    summary = ingest(raw, tmp_path / "catalog", allow_unverified=True)
 
     # Assert
     status = {Path(r.source).name: r.status for r in summary.results}
@@ -319,7 +320,7 @@ def test_zip_member_with_path_parts_is_refused(tmp_path):
         archive.writestr("../evil/BTCUSDT-aggTrades-2024-01-01.csv", "\n".join(trade_rows(2)))
 
     # Act
-    summary = ingest(raw, tmp_path / "catalog")
+    summary = ingest(raw, tmp_path / "catalog", allow_unverified=True)
 
     # Assert
     (result,) = summary.results
@@ -361,14 +362,21 @@ def test_strict_fails_with_file_and_line_and_writes_nothing_of_that_file(tmp_pat
     assert not list(catalog.rglob("*.tmp"))
 
 
-def test_unknown_symbol_gets_a_clear_error(tmp_path, capsys):
+def test_unknown_symbol_skips_its_files_with_one_message_and_the_others_ingest(tmp_path, capsys):
     # Arrange
     raw = tmp_path / "raw"
-    write_raw(raw, "aggTrades", "2024-01-01", trade_rows(2), symbol="NOPEUSDT")
+    for day in ("2024-01-01", "2024-01-02"):
+        write_raw(raw, "aggTrades", day, trade_rows(2, start_ms=DAY_MS + (day == "2024-01-02") * 86_400_000), symbol="NOPEUSDT")
+    good = write_raw(raw, "aggTrades", "2024-01-01", trade_rows(2))
+    catalog = tmp_path / "c"
 
     # Act
-    code = etl_main(["ingest", "--raw", str(raw), "--catalog", str(tmp_path / "c"), "--quiet"])
+    code = etl_main(["ingest", "--raw", str(raw), "--catalog", str(catalog), "--quiet"])
 
     # Assert
-    assert code == 2
-    assert "no instrument spec for NOPEUSDT" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("no instrument spec for NOPEUSDT") == 1
+    assert "its 2 file(s) were skipped" in err
+    entries = json.loads((catalog / "_etl" / "manifest.json").read_text())["files"]
+    assert [e["source"] for e in entries.values()] == [str(good)]

@@ -60,7 +60,7 @@ def test_force_reingests_exactly_the_affected_days(tmp_path):
 
     # Act
     day = dt.date(2024, 1, 2)
-    summary = ingest(raw, catalog, force=True, start=day, end=day, families=["aggTrades"])
+    summary = ingest(raw, catalog, force=True, start=day, end=day + dt.timedelta(days=1), families=["aggTrades"])
 
     # Assert
     after = _snapshot(catalog)

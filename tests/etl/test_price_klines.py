@@ -131,8 +131,8 @@ def test_loose_kline_file_is_refused_with_a_message_not_guessed(raw, tmp_path, c
     assert refused.path.endswith("loose/BTCUSDT-1m-2024-01-02.zip")
     assert "its family cannot be told" in refused.reason and "klines, markPriceKlines" in refused.reason
     assert all(not r.source.endswith("2024-01-02.zip") for r in summary.results)
-    assert code == 0
-    assert "its family cannot be told" in " ".join(capsys.readouterr().out.split())
+    assert code == 1  # a file found and not ingested is never a clean success
+    assert "its family cannot be told" in " ".join(capsys.readouterr().err.split())
 
 
 def test_mark_price_klines_of_spot_are_not_a_family(tmp_path):

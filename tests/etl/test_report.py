@@ -81,7 +81,7 @@ def catalog(tmp_path_factory) -> Path:
     corrupt.write_bytes(b"this is not a zip archive")
 
     catalog = root / "catalog"
-    ingest(raw, catalog)
+    ingest(raw, catalog, allow_unverified=True)
     return catalog
 
 
@@ -241,8 +241,10 @@ def test_cli_prints_the_tables_and_saves_the_json(catalog, tmp_path, capsys):
 
     # Assert
     printed = capsys.readouterr().out
-    assert code == 0
+    assert code == 1  # a source failed: the report is incomplete
     assert "10:00-10:02" in printed and "corrupt_zip" in printed
+    assert "incomplete: 1 source file(s) failed to ingest" in printed
+    assert "every day complete" not in printed
     saved = json.loads(out.read_text())
     klines = next(s for s in saved["series"] if s["family"] == "klines")
     assert klines["totals"]["missing_minutes"] == 3
@@ -252,7 +254,7 @@ def test_cli_prints_the_tables_and_saves_the_json(catalog, tmp_path, capsys):
 
 def test_cli_saves_the_json_in_the_catalog_by_default(catalog, capsys):
     # Act
-    code = etl_main(["report", "--catalog", str(catalog), "--family", "klines"])
+    code = etl_main(["report", "--catalog", str(catalog), "--families", "klines"])
 
     # Assert
     capsys.readouterr()
@@ -264,7 +266,7 @@ def test_cli_saves_the_json_in_the_catalog_by_default(catalog, capsys):
     ("args", "message"),
     [
         (["--catalog", "{missing}"], "does not exist"),
-        (["--catalog", "{catalog}", "--instrument", "NOPE.BINANCE"], "no data for instrument(s) NOPE.BINANCE"),
+        (["--catalog", "{catalog}", "--instruments", "NOPE.BINANCE"], "no data for instrument(s) NOPE.BINANCE"),
         (["--catalog", "{catalog}", "--quote-silence-s", "0"], "--quote-silence-s must be positive"),
     ],
 )
