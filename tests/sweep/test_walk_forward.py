@@ -20,6 +20,7 @@ from backtest.sweep.spec import load_spec
 from backtest.sweep.walk_forward import CURVE_FILE
 from backtest.sweep.walk_forward import FOLDS_FILE
 from backtest.sweep.walk_forward import TEST_SUFFIX
+from tests.browser import open_page
 from tests.sweep.conftest import write_spec
 
 WALK = """
@@ -144,3 +145,4 @@ def test_each_fold_runs_its_train_winner_out_of_sample_and_the_curve_joins_them(
     assert "stitched out-of-sample equity" in page
     assert (folder / "plotly.min.js").exists() and "plotly.min.js" in page
     assert len(page) < 200_000  # plotly.js is loaded from beside the page, not inlined
+    assert open_page(outcome.summary).errors == []
