@@ -101,7 +101,8 @@ def prepare(config: RunConfig, progress: bool = False) -> Prepared:
     sets = run_feature_sets(config)
     root = config.catalog.resolved()
     fingerprints = Fingerprints(root)
-    start, end = config.period.start_ns, config.period.end_ns
+    # Indicators start where the stream starts: at the warm-up's start, as in tick fidelity.
+    start, end = config.period.stream_start_ns, config.period.end_ns
 
     def say(text: str) -> None:
         if progress:

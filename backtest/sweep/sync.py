@@ -6,7 +6,8 @@ The pinned Nautilus cannot stream reliably from a remote filesystem, so a run wh
 on a local copy of just what it reads:
 
 - each instrument's definition (``data/<instrument class>/<instrument id>/``);
-- for trades, quotes and bars: the files whose time range meets the run's period;
+- for trades, quotes, bars and mark klines: the files whose time range meets the run's period
+  (with its warm-up);
 - for funding and metrics: those, and earlier files newest first until one holds a row (the
   replay publishes the latest row at or before the start, wherever it is).
 
@@ -160,11 +161,14 @@ def _data_sources(config: RunConfig) -> list[tuple[str, str]]:
     # (family, folder relative to the catalog root) for every family and instrument of the run
     types = {**MARKET_TYPES, **CUSTOM_TYPES}
     sources = []
-    for instrument_id, bar_type in zip(
-        config.data.instruments, config.data.bar_types(), strict=True
+    for instrument_id, bar_type, mark_type in zip(
+        config.data.instruments,
+        config.data.bar_types(),
+        config.data.mark_bar_types(),
+        strict=True,
     ):
         for family in config.data.families:
-            identifier = bar_type if family == "bars" else instrument_id
+            identifier = {"bars": bar_type, "mark": mark_type}.get(family, instrument_id)
             folder = relative_family_dir(types[family], identifier)
             sources.append((family, folder))
     return sources
@@ -205,7 +209,9 @@ def _sync_derived(syncer: _Syncer, config: RunConfig) -> None:
     if "manifest.json" in manifest:
         syncer.fetch("_etl", "manifest.json", manifest["manifest.json"])
     for feature_set in run_feature_sets(config):
-        folder = features_dir(Path("."), feature_set.instrument_id, feature_set.key, config.period.start_ns)
+        folder = features_dir(
+            Path("."), feature_set.instrument_id, feature_set.key, config.period.stream_start_ns
+        )
         relative = folder.as_posix()
         for name, info in syncer.source(relative, (".parquet", ".npz")).items():
             syncer.fetch(relative, name, info)
@@ -214,7 +220,9 @@ def _sync_derived(syncer: _Syncer, config: RunConfig) -> None:
         for instrument_id in config.data.instruments:
             folder = family_dir(conflated_root(Path("."), interval), QuoteTick, instrument_id)
             relative = folder.as_posix()
-            _sync_family(syncer, "quotes", relative, config.period.start_ns, config.period.end_ns)
+            _sync_family(
+                syncer, "quotes", relative, config.period.stream_start_ns, config.period.end_ns
+            )
 
 
 def sync_catalog_slice(config: RunConfig, cache: Path) -> Path:
@@ -246,7 +254,7 @@ def sync_catalog_slice(config: RunConfig, cache: Path) -> Path:
                 _sync_instruments(syncer, data.instruments)
                 for family, relative in _data_sources(config):
                     _sync_family(
-                        syncer, family, relative, config.period.start_ns, config.period.end_ns
+                        syncer, family, relative, config.period.stream_start_ns, config.period.end_ns
                     )
                 if data.fidelity == "features":
                     _sync_derived(syncer, config)

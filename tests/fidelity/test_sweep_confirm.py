@@ -144,3 +144,20 @@ def test_confirm_top_without_a_features_screen_is_refused(small_catalog, tmp_pat
     # Act, Assert
     with pytest.raises(SpecError, match="confirm_top = 2: .* needs sweep.fidelity = 'features'"):
         load_spec(spec)
+
+
+def test_a_warm_up_feeds_the_precomputed_indicators_as_it_feeds_the_live_ones(small_catalog):
+    # Arrange: the period starts at 02:00 after a two-hour warm-up.
+    raw = config(small_catalog)
+    raw["period"] = {"start": "2024-01-01T02:00:00Z", "end": "2024-01-01T06:00:00Z", "warmup": "PT2H"}
+    tick = run_backtest(parse_config(raw))
+    raw["data"] = {**raw["data"], "fidelity": "features", "quote_conflation_ms": 0}
+
+    # Act
+    features = run_backtest(parse_config(raw))
+
+    # Assert: the same fills, none before the start, and the indicators ready from the start.
+    key = ["ts", "side", "qty", "price"]
+    assert len(tick.fills) > 5
+    assert tick.fills["ts"].min() >= T0 + 2 * 3_600_000_000_000
+    pd.testing.assert_frame_equal(features.fills[key], tick.fills[key])
