@@ -26,7 +26,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-
 from nautilus_trader.common.actor import Actor
 from nautilus_trader.common.config import ActorConfig
 from nautilus_trader.common.config import resolve_path

@@ -40,13 +40,13 @@ from backtest.config import CUSTOM_FAMILIES
 from backtest.config import CatalogSection
 from backtest.config import RunConfig
 from backtest.fidelity.prepare import run_feature_sets
+from backtest.node import CUSTOM_TYPES
+from backtest.node import MARKET_TYPES
 from catalog.derived import conflated_root
 from catalog.derived import features_dir
 from catalog.layout import family_dir
 from catalog.layout import file_bounds
 from catalog.layout import relative_family_dir
-from backtest.node import CUSTOM_TYPES
-from backtest.node import MARKET_TYPES
 
 CACHE_ENV = "BACKTEST_CATALOG_CACHE"
 DEFAULT_CACHE = "~/.cache/binance-toxvol/catalogs"

@@ -14,13 +14,12 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-
-from types import SimpleNamespace
 
 from backtest.config import parse_config
 from backtest.fidelity.compare import agreement
