@@ -90,9 +90,16 @@ def _label(stat: str) -> str:
     return SHORT.get(stat, stat)
 
 
+_NOT_COMPUTED_TEXT = frozenset({"None", "null", "nan", "NaN", "<NA>"})
+
+
 def _format(stat: str, value: object, delta: bool = False) -> str:
     spec = _SHOWN.get(stat, ("", "{:.4g}"))[1]
-    if value is None:
+    # One symbol for "not computed" in every table: runs.parquet hands back a missing value as
+    # None, NaN, pd.NA (nullable counts) or the text "None" (a column of mixed kinds is JSON text).
+    if isinstance(value, str) and len(value) > 1 and value[0] == value[-1] == '"':
+        value = value[1:-1]  # a JSON text cell: "insufficient" reads as written
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, str) and value in _NOT_COMPUTED_TEXT):
         return format_stat(None, spec)
     try:
         number = float(value)
