@@ -38,6 +38,8 @@ from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.data import capsule_to_list
 
+from data_types.stamped import Stamped
+
 DAY_NS = 86_400_000_000_000
 KIND_ORDER: dict[type, int] = {Bar: 0, QuoteTick: 1, TradeTick: 2}
 OTHER_KIND = len(KIND_ORDER)
@@ -73,7 +75,7 @@ def order_events(data: list[Data]) -> None:
         data[start:stop] = sorted(data[start:stop], key=lambda d: rank(type(d), OTHER_KIND))
 
 
-class EndOfPeriod(Data):
+class EndOfPeriod(Stamped):
     """
     The last nanosecond of a run's period, published as custom data on ``data.EndOfPeriod``.
 
@@ -83,19 +85,6 @@ class EndOfPeriod(Data):
         The period's last nanosecond.
 
     """
-
-    def __init__(self, ts: int) -> None:
-        self._ts = ts
-
-    @property
-    def ts_event(self) -> int:
-        """Return the period's last nanosecond."""
-        return self._ts
-
-    @property
-    def ts_init(self) -> int:
-        """Return the period's last nanosecond."""
-        return self._ts
 
 
 def end_of_period(ts: int) -> CustomData:

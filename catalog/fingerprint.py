@@ -17,15 +17,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 MANIFEST = Path("_etl") / "manifest.json"
-_CHUNK = 1 << 22
 
 
 def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 class Fingerprints:

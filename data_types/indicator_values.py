@@ -1,9 +1,9 @@
 """Indicator values precomputed from the full tick stream, delivered just before a kline close."""
 
-from nautilus_trader.core.data import Data
+from data_types.stamped import Stamped
 
 
-class IndicatorValues(Data):
+class IndicatorValues(Stamped):
     """
     The values of a strategy's tick-fed indicators at one 1-minute kline close (features fidelity).
 
@@ -28,19 +28,9 @@ class IndicatorValues(Data):
     """
 
     def __init__(self, instrument_id: str, values: dict[str, float], ts: int) -> None:
+        super().__init__(ts)
         self.instrument_id = instrument_id
         self.values = values
-        self._ts = ts
-
-    @property
-    def ts_event(self) -> int:
-        """Return one nanosecond before the kline close the values were sampled at."""
-        return self._ts
-
-    @property
-    def ts_init(self) -> int:
-        """Return one nanosecond before the kline close the values were sampled at."""
-        return self._ts
 
     def __repr__(self) -> str:
         return f"IndicatorValues({self.instrument_id}, {self.values}, ts={self._ts})"
