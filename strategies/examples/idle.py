@@ -12,15 +12,15 @@ class IdleConfig(StrategyConfig, frozen=True, kw_only=True):
 
     Parameters
     ----------
-    instrument_id : str
+    instrument_id : InstrumentId
         The instrument whose quotes and trades are subscribed.
-    bar_type : str, optional
+    bar_type : BarType, optional
         A bar type to subscribe to as well.
 
     """
 
-    instrument_id: str
-    bar_type: str | None = None
+    instrument_id: InstrumentId
+    bar_type: BarType | None = None
 
 
 class Idle(Strategy):
@@ -34,8 +34,7 @@ class Idle(Strategy):
 
     def on_start(self) -> None:
         """Subscribe to the market data."""
-        instrument_id = InstrumentId.from_str(self.config.instrument_id)
-        self.subscribe_quote_ticks(instrument_id)
-        self.subscribe_trade_ticks(instrument_id)
-        if self.config.bar_type:
-            self.subscribe_bars(BarType.from_str(self.config.bar_type))
+        self.subscribe_quote_ticks(self.config.instrument_id)
+        self.subscribe_trade_ticks(self.config.instrument_id)
+        if self.config.bar_type is not None:
+            self.subscribe_bars(self.config.bar_type)

@@ -9,6 +9,9 @@ edge; the toxicity-conditioned strategy replaces it in the demo.
 
 from decimal import Decimal
 
+from nautilus_trader.config import NonNegativeInt
+from nautilus_trader.config import PositiveFloat
+from nautilus_trader.config import PositiveInt
 from nautilus_trader.config import StrategyConfig
 from nautilus_trader.indicators import ExponentialMovingAverage
 from nautilus_trader.model.data import Bar
@@ -29,9 +32,9 @@ class ImbalanceMomentumConfig(StrategyConfig, frozen=True, kw_only=True):
 
     Parameters
     ----------
-    instrument_id : str
+    instrument_id : InstrumentId
         The perpetual to trade.
-    bar_type : str
+    bar_type : BarType
         The 1-minute bars the trend is computed on.
     fast_period, slow_period : int, default 15, 60
         The EMA periods (bars).
@@ -46,14 +49,15 @@ class ImbalanceMomentumConfig(StrategyConfig, frozen=True, kw_only=True):
 
     """
 
-    instrument_id: str
-    bar_type: str
+    instrument_id: InstrumentId
+    bar_type: BarType
+    # Left to the EMAs to check: a bad period fails that run, not the whole sweep it is part of.
     fast_period: int = 15
     slow_period: int = 60
-    imbalance_period: int = 120
+    imbalance_period: PositiveInt = 120
     imbalance_threshold: float = 0.0
-    trade_notional: float = 10_000.0
-    min_hold_bars: int = 30
+    trade_notional: PositiveFloat = 10_000.0
+    min_hold_bars: NonNegativeInt = 30
 
 
 class ImbalanceMomentum(Strategy):
@@ -73,8 +77,8 @@ class ImbalanceMomentum(Strategy):
 
     def __init__(self, config: ImbalanceMomentumConfig) -> None:
         super().__init__(config)
-        self.instrument_id = InstrumentId.from_str(config.instrument_id)
-        self.bar_type = BarType.from_str(config.bar_type)
+        self.instrument_id = config.instrument_id
+        self.bar_type = config.bar_type
         self.fast = ExponentialMovingAverage(config.fast_period)
         self.slow = ExponentialMovingAverage(config.slow_period)
         self.imbalance = ExponentialMovingAverage(config.imbalance_period)
@@ -92,7 +96,7 @@ class ImbalanceMomentum(Strategy):
         self.register_indicator_for_bars(self.bar_type, self.slow)
         self.subscribe_quote_ticks(self.instrument_id)
         self.subscribe_bars(self.bar_type)
-        metadata = {"instrument_id": self.config.instrument_id}
+        metadata = {"instrument_id": str(self.instrument_id)}
         self.subscribe_data(DataType(FundingRate, metadata=metadata))
         self.subscribe_data(DataType(FuturesMetrics, metadata=metadata))
 

@@ -1,6 +1,11 @@
 """The frozen configuration of ``FundingCarry`` (the funding-carry research note)."""
 
+from nautilus_trader.config import NonNegativeFloat
+from nautilus_trader.config import PositiveFloat
+from nautilus_trader.config import PositiveInt
 from nautilus_trader.config import StrategyConfig
+from nautilus_trader.model.data import BarSpecification
+from nautilus_trader.model.identifiers import InstrumentId
 
 
 class FundingCarryConfig(StrategyConfig, frozen=True, kw_only=True):
@@ -9,9 +14,9 @@ class FundingCarryConfig(StrategyConfig, frozen=True, kw_only=True):
 
     Parameters
     ----------
-    instrument_ids : list[str]
+    instrument_ids : list[InstrumentId]
         The perpetuals to harvest (each needs its 1-minute klines, trades, quotes and funding).
-    bar_spec : str, default "1-MINUTE-LAST"
+    bar_spec : BarSpecification, default "1-MINUTE-LAST"
         The klines' spec: the strategy reads ``<instrument>-<bar_spec>-EXTERNAL``.
     entry_annualized : float, default 0.20
         Short a perpetual when its annualised funding (rate × settlements per day × 365)
@@ -45,19 +50,19 @@ class FundingCarryConfig(StrategyConfig, frozen=True, kw_only=True):
 
     """
 
-    instrument_ids: list[str]
-    bar_spec: str = "1-MINUTE-LAST"
+    instrument_ids: list[InstrumentId]
+    bar_spec: BarSpecification = BarSpecification.from_str("1-MINUTE-LAST")
     entry_annualized: float = 0.20
     exit_annualized: float = 0.03
     vpin_entry_max: float = 0.80
     vpin_exit: float = 0.90
-    vpin_window: int = 50
-    vpin_bucket_minutes: int = 1
-    vpin_lookback_periods: int = 240
-    max_symbols: int = 3
-    gross_exposure: float = 1.0
-    min_quote_volume: float = 100_000_000.0
-    volume_window_hours: float = 24.0
+    vpin_window: PositiveInt = 50
+    vpin_bucket_minutes: PositiveInt = 1
+    vpin_lookback_periods: PositiveInt = 240
+    max_symbols: PositiveInt = 3
+    gross_exposure: PositiveFloat = 1.0
+    min_quote_volume: NonNegativeFloat = 100_000_000.0
+    volume_window_hours: PositiveFloat = 24.0
     hedge_with_spot: bool = False
     publish_series: bool = True
 

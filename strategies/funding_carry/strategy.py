@@ -24,6 +24,7 @@ from nautilus_trader.indicators.base import Indicator
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.data import DataType
+from nautilus_trader.model.enums import AggregationSource
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import PositionId
@@ -86,11 +87,10 @@ class FundingCarry(Strategy):
     def __init__(self, config: FundingCarryConfig) -> None:
         super().__init__(config)
         self.legs: dict[InstrumentId, Leg] = {}
-        for text in config.instrument_ids:
-            instrument_id = InstrumentId.from_str(text)
+        for instrument_id in config.instrument_ids:
             self.legs[instrument_id] = Leg(
                 instrument_id=instrument_id,
-                bar_type=BarType.from_str(f"{text}-{config.bar_spec}-EXTERNAL"),
+                bar_type=BarType(instrument_id, config.bar_spec, AggregationSource.EXTERNAL),
                 vpin=VPIN(
                     window=config.vpin_window,
                     classifier="aggressor",

@@ -13,7 +13,13 @@ decisions (bars at the decision cadence); thresholds on F1, F2 and T are in z-sc
 
 """
 
+from nautilus_trader.config import NonNegativeFloat
+from nautilus_trader.config import NonNegativeInt
+from nautilus_trader.config import PositiveFloat
+from nautilus_trader.config import PositiveInt
 from nautilus_trader.config import StrategyConfig
+from nautilus_trader.model.data import BarType
+from nautilus_trader.model.identifiers import InstrumentId
 
 EXECUTION_MODES = ("MARKET", "LIMIT")
 CADENCES = (1, 5, 15)
@@ -24,11 +30,15 @@ class ToxVolConfig(StrategyConfig, frozen=True, kw_only=True):
     """
     Configuration for ``ToxicityConditionedVolatility``.
 
+    Typed as Nautilus's own configs: run configs give ``instrument_id`` and ``bar_type`` as text
+    and parsing makes them an ``InstrumentId`` and a ``BarType``; a window or size that must be
+    positive refuses 0 when the run config is read.
+
     Parameters
     ----------
-    instrument_id : str
+    instrument_id : InstrumentId
         The perpetual to trade.
-    bar_type : str
+    bar_type : BarType
         The 1-minute EXTERNAL klines (stamped at their close); decisions aggregate them.
     cadence_minutes : int, default 5
         Decide at the close of every ``cadence_minutes`` window of 1-minute bars (1, 5 or 15).
@@ -104,7 +114,8 @@ class ToxVolConfig(StrategyConfig, frozen=True, kw_only=True):
     limit_min_spread_ticks : int, default 1
         A post-only entry needs a spread of at least this many ticks.
     limit_timeout_secs : float, default 30.0
-        An unfilled post-only entry is cancelled after this long.
+        A post-only entry is good till this long after it is sent (``TimeInForce.GTD``): the
+        venue expires it unfilled at its first quote or trade at or after then.
     max_quote_age_secs : float, default 5.0
         No new risk while the last quote is older than this.
     gap_cooldown_minutes : int, default 5
@@ -128,29 +139,29 @@ class ToxVolConfig(StrategyConfig, frozen=True, kw_only=True):
 
     """
 
-    instrument_id: str
-    bar_type: str
-    cadence_minutes: int = 5
+    instrument_id: InstrumentId
+    bar_type: BarType
+    cadence_minutes: PositiveInt = 5
     # F1 and σ̂
-    compression_short_minutes: int = 60
-    compression_long_minutes: int = 720
+    compression_short_minutes: PositiveInt = 60
+    compression_long_minutes: PositiveInt = 720
     compression_estimator: str = "parkinson"
-    har_horizons_minutes: tuple[int, int, int] = (60, 360, 720)
+    har_horizons_minutes: tuple[PositiveInt, PositiveInt, PositiveInt] = (60, 360, 720)
     har_weights: tuple[float, float, float] = (1 / 3, 1 / 3, 1 / 3)
     # F2: pressure and toxicity
-    svi_window_minutes: int | None = None
-    ofi_bars: int = 3
-    vpin_window: int = 12
-    vpin_bucket_minutes: int = 5
-    vpin_lookback_periods: int = 48
-    vpin_bucket_notional: float | None = None
-    zscore_window: int = 48
-    toxicity_window: int = 48
-    toxicity_quantile: float = 0.6
+    svi_window_minutes: PositiveInt | None = None
+    ofi_bars: PositiveInt = 3
+    vpin_window: PositiveInt = 12
+    vpin_bucket_minutes: PositiveInt = 5
+    vpin_lookback_periods: PositiveInt = 48
+    vpin_bucket_notional: PositiveFloat | None = None
+    zscore_window: PositiveInt = 48
+    toxicity_window: PositiveInt = 48
+    toxicity_quantile: PositiveFloat = 0.6
     # F3: crowding regime
-    funding_window: int = 3
-    metrics_window: int = 144
-    oi_lag: int = 12
+    funding_window: PositiveInt = 3
+    metrics_window: PositiveInt = 144
+    oi_lag: PositiveInt = 12
     crowding_a1: float = 1.0
     crowding_a2: float = 1.0
     crowding_a3: float = 1.0
@@ -161,25 +172,25 @@ class ToxVolConfig(StrategyConfig, frozen=True, kw_only=True):
     alpha_a_pressure: float = 1.5
     alpha_b_pressure: float = 1.0
     # Sizing
-    risk_fraction: float = 0.005
-    spread_penalty: float = 0.5
-    vpin_penalty: float = 0.5
-    vol_horizon_minutes: int = 60
-    max_quantity: float = 10.0
-    max_notional: float = 300_000.0
-    max_leverage: float = 3.0
+    risk_fraction: PositiveFloat = 0.005
+    spread_penalty: NonNegativeFloat = 0.5
+    vpin_penalty: NonNegativeFloat = 0.5
+    vol_horizon_minutes: PositiveInt = 60
+    max_quantity: PositiveFloat = 10.0
+    max_notional: PositiveFloat = 300_000.0
+    max_leverage: PositiveFloat = 3.0
     # Exits
-    stop_multiple: float = 1.5
-    stop_horizon_minutes: int = 60
-    take_profit_multiple: float = 2.0
-    max_hold_minutes: int = 90
+    stop_multiple: PositiveFloat = 1.5
+    stop_horizon_minutes: PositiveInt = 60
+    take_profit_multiple: PositiveFloat = 2.0
+    max_hold_minutes: PositiveInt = 90
     # Execution
     execution_mode: str = "MARKET"
-    limit_min_spread_ticks: int = 1
-    limit_timeout_secs: float = 30.0
+    limit_min_spread_ticks: NonNegativeInt = 1
+    limit_timeout_secs: PositiveFloat = 30.0
     # Guards
-    max_quote_age_secs: float = 5.0
-    gap_cooldown_minutes: int = 5
+    max_quote_age_secs: PositiveFloat = 5.0
+    gap_cooldown_minutes: NonNegativeInt = 5
     # Ablation switches
     use_toxicity_gate: bool = True
     use_regime_filter: bool = True

@@ -17,30 +17,28 @@ Published series, at each decision (``publish_features``): ``features.f1_compres
 basis points). Always, the running totals ``count.alpha_a``, ``count.alpha_b`` (entries),
 ``count.gate_blocked`` (entries the toxicity gate stopped), ``count.exit_*`` (exits per
 reason), ``count.limit_orders`` and ``count.limit_cancelled`` (post-only entries, and those
-cancelled at the timeout). Orders carry ``data_types.trade_tags``: the alpha and regime of an
-entry, the reason of an exit.
+expired unfilled at the timeout). Orders carry ``data_types.trade_tags``: the alpha and regime of
+an entry, the reason of an exit.
 
 """
 
 import math
 from dataclasses import dataclass
 from dataclasses import replace
-from functools import partial
 
-from nautilus_trader.common.events import TimeEvent
+from nautilus_trader.core.datetime import unix_nanos_to_dt
 from nautilus_trader.indicators.base import Indicator
 from nautilus_trader.model.data import Bar
-from nautilus_trader.model.data import BarType
 from nautilus_trader.model.data import DataType
 from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.enums import OrderSide
-from nautilus_trader.model.events import OrderCanceled
+from nautilus_trader.model.enums import TimeInForce
+from nautilus_trader.model.events import OrderExpired
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import PositionChanged
 from nautilus_trader.model.events import PositionClosed
 from nautilus_trader.model.events import PositionOpened
 from nautilus_trader.model.identifiers import ClientOrderId
-from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.trading.strategy import Strategy
 
 from data_types import FundingRate
@@ -99,8 +97,8 @@ class ToxicityConditionedVolatility(Strategy):
 
     def __init__(self, config: ToxVolConfig) -> None:
         super().__init__(config)
-        self.instrument_id = InstrumentId.from_str(config.instrument_id)
-        self.bar_type = BarType.from_str(config.bar_type)
+        self.instrument_id = config.instrument_id
+        self.bar_type = config.bar_type
         self.features = ToxVolFeatures(config)
         self.schedule = DecisionSchedule(config.cadence_minutes, config.gap_cooldown_minutes)
         self.counts = RunCounts(self, COUNT_NAMES)
@@ -108,7 +106,6 @@ class ToxicityConditionedVolatility(Strategy):
         self.trade: OpenTrade | None = None
         self._pending: PendingEntry | None = None
         self._exit: ExitReason | None = None
-        self._timed_out: set[ClientOrderId] = set()
 
     @classmethod
     def precomputed_indicators(cls, config: ToxVolConfig) -> dict[str, dict[str, Indicator]]:
@@ -123,12 +120,13 @@ class ToxicityConditionedVolatility(Strategy):
         Returns
         -------
         dict[str, dict[str, Indicator]]
-            ``{instrument_id: {name: indicator}}``: the names key the ``IndicatorValues`` rows.
+            ``{instrument_id: {name: indicator}}`` (the id as text): the names key the
+            ``IndicatorValues`` rows.
             Every component is included, whatever the ablation switches: one precomputed set
             serves all the ablations of a sweep.
 
         """
-        return {config.instrument_id: tick_indicators(config, every=True)}
+        return {str(config.instrument_id): tick_indicators(config, every=True)}
 
     def on_start(self) -> None:
         """Look up the instrument, register the indicators and subscribe to the data."""
@@ -146,7 +144,7 @@ class ToxicityConditionedVolatility(Strategy):
         self.subscribe_quote_ticks(self.instrument_id)
         self.subscribe_trade_ticks(self.instrument_id)
         self.subscribe_bars(self.bar_type)
-        metadata = {"instrument_id": self.config.instrument_id}
+        metadata = {"instrument_id": str(self.instrument_id)}
         self.subscribe_data(DataType(FundingRate, metadata=metadata))
         self.subscribe_data(DataType(FuturesMetrics, metadata=metadata))
         if self.config.precomputed_features:
@@ -231,11 +229,16 @@ class ToxicityConditionedVolatility(Strategy):
             config,
         )
         if plan.kind == OrderKind.LIMIT:
+            # Good till the timeout: the venue expires it unfilled (OrderExpired), with no cancel
+            # request of ours to race a fill.
+            expiry = self.clock.timestamp_ns() + int(config.limit_timeout_secs * 1e9)
             order = self.order_factory.limit(
                 self.instrument_id,
                 side,
                 quantity,
                 instrument.make_price(plan.price),
+                time_in_force=TimeInForce.GTD,
+                expire_time=unix_nanos_to_dt(expiry),
                 post_only=True,
                 tags=tags,
             )
@@ -251,17 +254,6 @@ class ToxicityConditionedVolatility(Strategy):
         self.counts.add(entry.alpha)
         if plan.kind == OrderKind.LIMIT:
             self.counts.add(LIMIT_ORDERS)
-            self.clock.set_time_alert_ns(
-                f"entry-timeout-{order.client_order_id}",
-                self.clock.timestamp_ns() + int(config.limit_timeout_secs * 1e9),
-                partial(self._on_entry_timeout, order.client_order_id),
-            )
-
-    def _on_entry_timeout(self, order_id: ClientOrderId, event: TimeEvent) -> None:
-        order = self.cache.order(order_id)
-        if order is not None and order.is_open:
-            self._timed_out.add(order_id)
-            self.cancel_order(order)
 
     def _check_exit(self, bid: float, ask: float) -> None:
         reason = exit_reason(
@@ -282,9 +274,9 @@ class ToxicityConditionedVolatility(Strategy):
     # -- order and position events -----------------------------------------------------------
 
     def on_order_event(self, event) -> None:
-        """Count cancelled post-only entries; forget the entry order once it is done."""
-        if isinstance(event, OrderCanceled) and event.client_order_id in self._timed_out:
-            self._timed_out.discard(event.client_order_id)
+        """Count expired post-only entries; forget the entry order once it is done."""
+        # Only post-only entries are good till a time: every expiry is an entry's timeout.
+        if isinstance(event, OrderExpired):
             self.counts.add(LIMIT_CANCELLED)
         pending = self._pending
         if pending is None or event.client_order_id != pending.order_id:
@@ -355,7 +347,6 @@ class ToxicityConditionedVolatility(Strategy):
         self.trade = None
         self._pending = None
         self._exit = None
-        self._timed_out.clear()
 
 
 def _min_notional(instrument) -> float:

@@ -75,7 +75,7 @@ def test_the_demo_runs_parameter_set_b_on_the_demo_catalog():
     # Act, Assert: the same numbers-changing settings, hence the same config hash
     assert demo.strategy == b.strategy
     assert demo.config_hash() == b.config_hash()
-    assert demo.catalog.path == "catalog"
+    assert demo.catalog.path == "data/catalog"
     assert (demo.period.start.isoformat(), demo.period.end.isoformat()) == (
         "2024-01-01T00:00:00+00:00",
         "2024-01-04T00:00:00+00:00",

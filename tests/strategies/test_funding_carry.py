@@ -57,8 +57,8 @@ PARAMS = {
 
 
 def config(**overrides: Any) -> FundingCarryConfig:
-    """Return a carry config for the fixtures' perpetual."""
-    return FundingCarryConfig(**{**PARAMS, **overrides})
+    """Return a carry config for the fixtures' perpetual (typed, as a run config parses it)."""
+    return FundingCarryConfig(**{**PARAMS, "instrument_ids": [INSTRUMENT_ID], **overrides})
 
 
 def settlement(hour: int) -> int:
