@@ -20,6 +20,11 @@ from backtest.sweep.spec import load_spec
 from backtest.sweep.walk_forward import CURVE_FILE
 from backtest.sweep.walk_forward import FOLDS_FILE
 from backtest.sweep.walk_forward import TEST_SUFFIX
+from tests.backtest.fixtures import BAR_TYPE
+from tests.backtest.fixtures import INSTRUMENT_ID
+from tests.backtest.fixtures import T0
+from tests.backtest.fixtures import random_walk_market
+from tests.backtest.fixtures import write_market
 from tests.browser import open_page
 from tests.sweep.conftest import write_spec
 
@@ -146,3 +151,55 @@ def test_each_fold_runs_its_train_winner_out_of_sample_and_the_curve_joins_them(
     assert (folder / "plotly.min.js").exists() and "plotly.min.js" in page
     assert len(page) < 200_000  # plotly.js is loaded from beside the page, not inlined
     assert open_page(outcome.summary).errors == []
+
+
+@pytest.mark.slow
+def test_a_walk_forward_runs_in_features_fidelity_each_window_with_its_own_features(tmp_path):
+    # Arrange: a day and a half of a sparse market; one fold, both windows starting at midnight
+    catalog = tmp_path / "catalog"
+    write_market(
+        catalog, random_walk_market(T0, 36.0, seed=4, quote_every_ms=20_000, trade_every_ms=20_000)
+    )
+    spec = tmp_path / "wf.toml"
+    spec.write_text(
+        f"""
+[sweep]
+name = "wf-features"
+output_dir = "{tmp_path / "results"}"
+metric = "total_return"
+fidelity = "features"
+
+[bases.tilt]
+catalog = {{ path = "{catalog}" }}
+period = {{ start = 2024-01-01T00:00:00Z, end = 2024-01-02T00:00:00Z }}
+data = {{ instruments = ["{INSTRUMENT_ID}"], chunk_size = 20000 }}
+
+[bases.tilt.strategy]
+path = "tests.fidelity.strategies:BookTilt"
+config_path = "tests.fidelity.strategies:BookTiltConfig"
+params = {{ instrument_id = "{INSTRUMENT_ID}", bar_type = "{BAR_TYPE}" }}
+
+[grid]
+strategy.params.threshold = [0.05, 0.3]
+
+[walk_forward]
+start = 2024-01-01
+end = 2024-01-02T12:00:00Z
+train = "P1D"
+test = "PT12H"
+"""
+    )
+    quiet = Console(file=io.StringIO(), width=200)
+
+    # Act
+    outcome = run_sweep(spec, LocalBackend(2, 2), console=quiet, progress=False)
+
+    # Assert
+    table = outcome.table
+    assert (table["status"] == "ok").all() and len(table) == 3
+    assert (table["fidelity"] == "features").all()
+    test = table[table["walk_forward"] == "test"].iloc[0]
+    assert test["period_start"].startswith("2024-01-02T00:00")
+    assert test["feature_days_built"] >= 1  # the test window's start builds its own chain
+    folds = pd.read_parquet(outcome.folder / FOLDS_FILE)
+    assert folds["oos_return"].tolist() == pytest.approx([float(test["total_return"])])
