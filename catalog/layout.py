@@ -39,9 +39,9 @@ class DayFile:
         return self.start_ns // DAY_NS
 
 
-def bar_type_1m(instrument_id: str) -> str:
-    """Return the 1-minute EXTERNAL kline bar type of an instrument."""
-    return f"{instrument_id}-{BAR_SPEC_1M}"
+def bar_type_1m(instrument_id: str, bar_spec: str = BAR_SPEC_1M) -> str:
+    """Return the 1-minute EXTERNAL bar type of an instrument (trade klines by default)."""
+    return f"{instrument_id}-{bar_spec}"
 
 
 def family_identifier(family: str, instrument_id: str) -> str:

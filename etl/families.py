@@ -13,18 +13,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from catalog.codec import fixed_from_units
+from catalog.codec import to_grid
+from catalog.schemas import BAR_SPECS
+from catalog.schemas import bar_schema
+from catalog.schemas import custom_schema
+from catalog.schemas import quote_schema
+from catalog.schemas import trade_schema
 from data_types import BookDepth
 from data_types import FundingRate
 from data_types import FuturesMetrics
 from data_types.price_klines import IndexPriceKline
 from data_types.price_klines import PremiumIndexKline
-from etl.catalog_layout import BAR_SPECS
-from etl.catalog_layout import bar_schema
-from etl.catalog_layout import custom_schema
-from etl.catalog_layout import quote_schema
-from etl.catalog_layout import trade_schema
-from catalog.codec import fixed_from_units
-from catalog.codec import to_grid
 from etl.instruments import InstrumentSpec
 
 NS_PER_MS = 1_000_000

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from catalog.schemas import ETL_DIR
+from catalog.schemas import data_dir
+from catalog.schemas import day_bounds
 from etl.archive import ArchiveFile
-from etl.catalog_layout import ETL_DIR
-from etl.catalog_layout import data_dir
-from etl.catalog_layout import day_bounds
 from etl.families import CONVERTERS
 from etl.families import Converter
 from etl.families import ConvertOptions

@@ -9,12 +9,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from nautilus_trader.model.instruments import Instrument
-from nautilus_trader.persistence.catalog.parquet import _timestamps_to_filename
-from nautilus_trader.persistence.funcs import class_to_filename
-from nautilus_trader.persistence.funcs import urisafe_identifier
 from nautilus_trader.serialization.arrow.serializer import ArrowSerializer
 
 from catalog import rules as catalog_rules
+from catalog.layout import family_dir
+from catalog.layout import file_name
 from catalog.rules import INSTRUMENT_TS_INIT
 from catalog.rules import PERPETUAL_MARKET
 from catalog.rules import InstrumentRules
@@ -136,8 +135,8 @@ def write_instrument(catalog: Path, instrument: Instrument) -> Path:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     data = sink.getvalue().to_pybytes()
-    directory = Path(catalog) / "data" / class_to_filename(type(instrument)) / urisafe_identifier(instrument.id.value)
-    final = directory / _timestamps_to_filename(INSTRUMENT_TS_INIT, INSTRUMENT_TS_INIT)
+    directory = family_dir(catalog, type(instrument), instrument.id.value)
+    final = directory / file_name(INSTRUMENT_TS_INIT, INSTRUMENT_TS_INIT)
     if not (final.exists() and final.read_bytes() == data):
         atomic_write_bytes(final, data)
     return final

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from etl.catalog_layout import ETL_DIR
+from catalog.schemas import ETL_DIR
 from etl.writer import atomic_write_bytes
 
 MANIFEST_VERSION = 1

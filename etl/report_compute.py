@@ -28,14 +28,14 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
-from nautilus_trader.persistence.catalog.parquet import _parse_filename_timestamps
 
+from catalog.layout import file_bounds
+from catalog.schemas import BAR_SPECS
+from catalog.schemas import FAMILY_DATA_CLASS
+from catalog.schemas import NS_PER_DAY
+from catalog.schemas import data_dir
 from etl.archive import KLINE_FAMILIES
 from etl.archive import parse_name
-from etl.catalog_layout import BAR_SPECS
-from etl.catalog_layout import FAMILY_DATA_CLASS
-from etl.catalog_layout import NS_PER_DAY
-from etl.catalog_layout import data_dir
 from etl.families import KLINE_NS
 from etl.families import NS_PER_S
 from etl.ingest_file import owned_days
@@ -330,7 +330,7 @@ def _attach_source(series: SeriesReport, by_day: dict[str, DayReport], entry: di
 
 
 def _file_start(path: Path) -> tuple[int, str]:
-    bounds = _parse_filename_timestamps(path.name)
+    bounds = file_bounds(path.name)
     return (bounds[0] if bounds else 0, path.name)
 
 

@@ -17,9 +17,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from etl.catalog_layout import NS_PER_DAY
-from etl.catalog_layout import day_file_name
-from etl.catalog_layout import day_of_ns
+from catalog.schemas import NS_PER_DAY
+from catalog.schemas import day_file_name
+from catalog.schemas import day_of_ns
 
 TMP_SUFFIX = ".tmp"
 _EPOCH = dt.date(1970, 1, 1)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from catalog.schemas import data_dir
+from catalog.schemas import day_file_name
 from etl.__main__ import main as etl_main
-from etl.catalog_layout import data_dir
-from etl.catalog_layout import day_file_name
 from etl.ingest import ingest
 from etl.report_compute import Gap
 from etl.report_compute import Run

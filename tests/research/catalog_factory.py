@@ -6,16 +6,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_types import BookDepth
-from etl.catalog_layout import NS_PER_DAY
-from etl.catalog_layout import bar_schema
-from etl.catalog_layout import custom_schema
-from etl.catalog_layout import data_dir
-from etl.catalog_layout import day_file_name
-from etl.catalog_layout import day_of_ns
-from etl.catalog_layout import quote_schema
-from etl.catalog_layout import trade_schema
 from catalog.codec import fixed_from_units
+from catalog.schemas import NS_PER_DAY
+from catalog.schemas import bar_schema
+from catalog.schemas import custom_schema
+from catalog.schemas import data_dir
+from catalog.schemas import day_file_name
+from catalog.schemas import day_of_ns
+from catalog.schemas import quote_schema
+from catalog.schemas import trade_schema
+from data_types import BookDepth
 
 INSTRUMENT = "BTCUSDT-PERP.BINANCE"
 PRICE_PRECISION = 1

@@ -1,8 +1,9 @@
 """
-Where and how the ParquetDataCatalog stores each family: folders, file names, Arrow schemas.
+The Arrow schemas of each catalog family, and where each archive family's rows go.
 
 The schemas are the ones Nautilus's own serializer writes (checked against ``write_data`` output
-by the tests), so ``catalog.query`` and the streaming backtest read our files natively.
+by the tests), so ``catalog.query`` and the streaming backtest read our files natively. Folder and
+file names come from ``catalog.layout``.
 """
 
 import datetime as dt
@@ -12,18 +13,20 @@ import pyarrow as pa
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.data import TradeTick
-from nautilus_trader.persistence.catalog.parquet import _timestamps_to_filename
-from nautilus_trader.persistence.funcs import class_to_filename
-from nautilus_trader.persistence.funcs import urisafe_identifier
 
+from catalog.layout import BAR_SPEC_1M
+from catalog.layout import DAY_NS
+from catalog.layout import bar_type_1m
+from catalog.layout import day_bounds as day_number_bounds
+from catalog.layout import family_dir
+from catalog.layout import file_name
 from data_types import BookDepth
 from data_types import FundingRate
 from data_types import FuturesMetrics
 from data_types.price_klines import IndexPriceKline
 from data_types.price_klines import PremiumIndexKline
 
-NS_PER_DAY = 86_400 * 1_000_000_000
-BAR_SPEC_1M = "1-MINUTE-LAST-EXTERNAL"
+NS_PER_DAY = DAY_NS
 BAR_SPEC_1M_MARK = "1-MINUTE-MARK-EXTERNAL"
 # Archive families written as Bars, and their bar specs.
 BAR_SPECS: dict[str, str] = {"klines": BAR_SPEC_1M, "markPriceKlines": BAR_SPEC_1M_MARK}
@@ -67,11 +70,6 @@ def quote_schema(instrument_id: str, price_precision: int, size_precision: int) 
     return pa.schema(QUOTE_FIELDS, metadata=_metadata(instrument_id, price_precision, size_precision))
 
 
-def bar_type_1m(instrument_id: str, bar_spec: str = BAR_SPEC_1M) -> str:
-    """Return the 1-minute external bar type string of an instrument (trade bars by default)."""
-    return f"{instrument_id}-{bar_spec}"
-
-
 def bar_schema(instrument_id: str, price_precision: int, size_precision: int, bar_spec: str = BAR_SPEC_1M) -> pa.Schema:
     """Return the catalog schema of 1-minute `Bar`s of one bar spec for one instrument."""
     metadata = {"bar_type": bar_type_1m(instrument_id, bar_spec), **_metadata(instrument_id, price_precision, size_precision)}
@@ -98,21 +96,20 @@ FAMILY_DATA_CLASS: dict[str, type] = {
 
 
 def data_dir(catalog: Path, family: str, instrument_id: str) -> Path:
-    """Return the catalog folder holding one family of one instrument."""
+    """Return the catalog folder holding one archive family of one instrument."""
     cls = FAMILY_DATA_CLASS[family]
     identifier = bar_type_1m(instrument_id, BAR_SPECS[family]) if family in BAR_SPECS else instrument_id
-    return Path(catalog) / "data" / class_to_filename(cls) / urisafe_identifier(identifier)
+    return family_dir(catalog, cls, identifier)
 
 
 def day_bounds(day: dt.date) -> tuple[int, int]:
     """Return the catalog file bounds of a UTC day: ``[day_start, next_day_start - 1]`` in ns."""
-    start = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()) * 1_000_000_000
-    return start, start + NS_PER_DAY - 1
+    return day_number_bounds((day - dt.date(1970, 1, 1)).days)
 
 
 def day_file_name(day: dt.date) -> str:
     """Return the catalog file name of a UTC day (Nautilus's ``<start>_<end>.parquet``)."""
-    return _timestamps_to_filename(*day_bounds(day))
+    return file_name(*day_bounds(day))
 
 
 def day_of_ns(ts_ns: int) -> dt.date:
