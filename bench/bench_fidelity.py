@@ -35,6 +35,9 @@ from types import SimpleNamespace
 import pandas as pd
 
 from backtest.fidelity.compare import agreement
+from catalog.layout import derived_dir
+from catalog.layout import manifest_path
+from catalog.layout import market_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "fidelity"
@@ -42,6 +45,7 @@ START = "2024-01-01"
 TRADES = int(os.environ.get("BENCH_FIDELITY_TRADES", 2_000_000))
 QUOTES = int(os.environ.get("BENCH_FIDELITY_QUOTES", 20_000_000))
 ABLATION_DAYS = 2
+INSTRUMENT = "BTCUSDT-PERP.BINANCE"
 TICK_TARGET_COLD, TICK_TARGET_WARM, ROWS_TARGET = 25.0, 100.0, 5e6
 
 
@@ -55,7 +59,7 @@ def build_market(days: int) -> Path:
     """Synthesize and ingest ``days`` real-volume days once; return the catalog."""
     folder = OUT / f"{days}d-{TRADES}-{QUOTES}"
     catalog = folder / "catalog"
-    if (catalog / "_etl" / "manifest.json").exists():
+    if manifest_path(catalog).exists():
         return catalog
     shutil.rmtree(folder, ignore_errors=True)
     raw = folder / "raw"
@@ -115,15 +119,15 @@ def precompute_rate(catalog: Path) -> tuple[float, int]:
     from backtest.config import parse_config
     from backtest.fidelity.prepare import prepare
 
-    shutil.rmtree(catalog / "_derived", ignore_errors=True)
+    shutil.rmtree(derived_dir(catalog), ignore_errors=True)
     config = parse_config(run_config(catalog, 1, fidelity="features", quote_conflation_ms=0))
     t0 = time.process_time()
     prepare(config)
     cpu = time.process_time() - t0
     rows = sum(
         pq.ParquetFile(p).metadata.num_rows
-        for family in ("quote_tick", "trade_tick")
-        for p in (catalog / "data" / family).rglob("*.parquet")
+        for family in ("quotes", "trades")
+        for p in market_dir(catalog, family, INSTRUMENT).glob("*.parquet")
     )
     return rows / cpu, rows
 
@@ -161,7 +165,7 @@ def main() -> None:
     print(f"one real-volume day: {TRADES:,} aggTrades + {QUOTES:,} bookTicker rows, set B")
     catalog = build_market(1)
     tick = in_subprocess(run_config(catalog, 1))
-    shutil.rmtree(catalog / "_derived", ignore_errors=True)
+    shutil.rmtree(derived_dir(catalog), ignore_errors=True)
     cold = in_subprocess(run_config(catalog, 1, fidelity="features"))
     warm = in_subprocess(run_config(catalog, 1, fidelity="features"))
     for name, run in (("tick", tick), ("features cold", cold), ("features warm", warm)):

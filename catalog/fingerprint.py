@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-MANIFEST = Path("_etl") / "manifest.json"
+from catalog.layout import manifest_path
 
 
 def _file_sha256(path: Path) -> str:
@@ -38,7 +38,7 @@ class Fingerprints:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._sources: dict[str, list[str]] = {}
-        manifest = self.root / MANIFEST
+        manifest = manifest_path(self.root)
         if manifest.is_file():
             for entry in json.loads(manifest.read_text()).get("files", {}).values():
                 for output in entry.get("outputs") or ():

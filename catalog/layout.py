@@ -20,6 +20,8 @@ from nautilus_trader.persistence.funcs import urisafe_identifier
 DAY_NS = 86_400_000_000_000
 BAR_SPEC_1M = "1-MINUTE-LAST-EXTERNAL"
 DERIVED_DIR = "_derived"
+ETL_DIR = "_etl"
+MANIFEST = f"{ETL_DIR}/manifest.json"
 
 # The streamed market families and their Nautilus classes.
 MARKET_CLASSES: dict[str, type] = {"trades": TradeTick, "quotes": QuoteTick, "bars": Bar}
@@ -51,7 +53,7 @@ def family_identifier(family: str, instrument_id: str) -> str:
 
 def family_dir(root: Path, cls: type, identifier: str) -> Path:
     """Return the folder holding one data class of one identifier."""
-    return Path(root) / "data" / class_to_filename(cls) / urisafe_identifier(identifier)
+    return data_root(root) / class_to_filename(cls) / urisafe_identifier(identifier)
 
 
 def market_dir(root: Path, family: str, instrument_id: str) -> Path:
@@ -121,3 +123,13 @@ def period_days(start_ns: int, end_ns: int) -> list[int]:
 def derived_dir(root: Path) -> Path:
     """Return the folder of data derived from the catalog (features, conflated quotes)."""
     return Path(root) / DERIVED_DIR
+
+
+def manifest_path(root: Path) -> Path:
+    """Return the ingest manifest of a catalog (written by the ETL)."""
+    return Path(root) / MANIFEST
+
+
+def data_root(root: Path) -> Path:
+    """Return the folder holding a catalog's data classes (its presence marks a catalog)."""
+    return Path(root) / "data"

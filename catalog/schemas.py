@@ -30,7 +30,6 @@ NS_PER_DAY = DAY_NS
 BAR_SPEC_1M_MARK = "1-MINUTE-MARK-EXTERNAL"
 # Archive families written as Bars, and their bar specs.
 BAR_SPECS: dict[str, str] = {"klines": BAR_SPEC_1M, "markPriceKlines": BAR_SPEC_1M_MARK}
-ETL_DIR = "_etl"
 
 _FIXED = pa.binary(16)
 _TS = [pa.field("ts_event", pa.uint64(), nullable=False), pa.field("ts_init", pa.uint64(), nullable=False)]

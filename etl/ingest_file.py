@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from catalog.schemas import ETL_DIR
+from catalog.layout import ETL_DIR
 from catalog.schemas import data_dir
 from catalog.schemas import day_bounds
 from etl.archive import ArchiveFile

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from catalog.schemas import ETL_DIR
+from catalog.layout import ETL_DIR
+from catalog.layout import manifest_path as catalog_manifest_path
 from etl.writer import atomic_write_bytes
 
 MANIFEST_VERSION = 1
@@ -15,7 +16,7 @@ SKIPPABLE_STATUSES = frozenset({"ok", "empty"})
 
 def manifest_path(catalog: Path) -> Path:
     """Return the manifest file of a catalog."""
-    return Path(catalog) / ETL_DIR / "manifest.json"
+    return catalog_manifest_path(catalog)
 
 
 class Manifest:

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from catalog.schemas import ETL_DIR
+from catalog.layout import ETL_DIR
 from etl.report_compute import DEFAULT_QUOTE_SILENCE_S
 from etl.report_compute import FAMILIES
 from etl.report_compute import build_report

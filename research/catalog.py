@@ -31,10 +31,10 @@ from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.data import TradeTick
 
-
 from catalog.codec import CodecError
 from catalog.codec import decode_decimal
 from catalog.layout import bar_type_1m
+from catalog.layout import data_root
 from catalog.layout import family_dir as layout_family_dir
 from catalog.layout import files_overlapping
 from catalog.layout import safe_identifier
@@ -133,7 +133,7 @@ class CatalogReader:
         self.root = Path(root)
         self.instrument_id = instrument_id
         self._progress = progress or Progress(False)
-        if not (self.root / "data").is_dir():
+        if not data_root(self.root).is_dir():
             raise ResearchError(f"no catalog at {self.root} (no data/ folder)")
         known = catalog_instruments(self.root)
         if safe_identifier(instrument_id) not in known:

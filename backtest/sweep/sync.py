@@ -44,6 +44,7 @@ from backtest.node import CUSTOM_TYPES
 from backtest.node import MARKET_TYPES
 from catalog.derived import conflated_root
 from catalog.derived import features_dir
+from catalog.layout import MANIFEST
 from catalog.layout import family_dir
 from catalog.layout import file_bounds
 from catalog.layout import relative_family_dir
@@ -205,9 +206,10 @@ def _sync_derived(syncer: _Syncer, config: RunConfig) -> None:
     # A features-fidelity run also reads the catalog's derived data (prepared once, e.g. by
     # ``run_backtest.py --prepare`` on the shared catalog) and the ingest manifest its
     # fingerprints come from: with both, the node validates instead of rebuilding.
-    manifest = syncer.source("_etl", (".json",))
-    if "manifest.json" in manifest:
-        syncer.fetch("_etl", "manifest.json", manifest["manifest.json"])
+    folder, name = MANIFEST.rsplit("/", 1)
+    manifest = syncer.source(folder, (".json",))
+    if name in manifest:
+        syncer.fetch(folder, name, manifest[name])
     for feature_set in run_feature_sets(config):
         folder = features_dir(
             Path("."), feature_set.instrument_id, feature_set.key, config.period.stream_start_ns
