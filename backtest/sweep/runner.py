@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn
 from rich.progress import MofNCompleteColumn
 from rich.progress import Progress
@@ -315,9 +316,10 @@ def _report_line(
 ) -> None:
     status = "[green]ok[/]" if result.ok else "[bold red]failed[/]"
     secs = result.columns["task_secs"]
-    line = f"[{n}/{total}] {status} {runs[0].label} ({secs:.1f} s)"
+    # Labels and errors are text: " [oos]", " [tick]" and "[[periods]]" are not rich markup.
+    line = f"\\[{n}/{total}] {status} {escape(runs[0].label)} ({secs:.1f} s)"
     if not result.ok:
-        line += f": {result.columns['error']}"
+        line += f": {escape(str(result.columns['error']))}"
     console.print(line, highlight=False)
 
 
