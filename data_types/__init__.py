@@ -1,4 +1,8 @@
-"""Custom NautilusTrader data types for Binance futures data that has no built-in type."""
+"""
+Custom NautilusTrader data types for Binance futures data that has no built-in type, and what a
+strategy shares with the runtime without importing it: the ``FundingPayment`` event, the
+``series`` and ``trade_tags`` conventions.
+"""
 
 from data_types.book_depth import BookDepth
 from data_types.funding_payment import FundingPayment

@@ -1,1 +1,4 @@
-"""Small example strategies: a demo strategy for the runtime, and an idle baseline for benchmarks."""
+"""
+Small example strategies: ``FundingTilt`` (the example of ``docs/writing-a-strategy.md``),
+``ImbalanceMomentum`` (the runtime's first demo) and ``Idle`` (the benchmarks' baseline).
+"""
