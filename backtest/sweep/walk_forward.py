@@ -237,7 +237,8 @@ def fold_table(
                 {
                     "base": run.base,
                     "ablation": run.ablation,
-                    "seed": None if run.seed is None else str(run.seed),
+                    # Without [sweep] seeds every run has the base's seed: no chain to tell apart.
+                    "seed": str(run.seed) if spec.sweep.seeds else None,
                     "fold": choice.fold,
                     "train": fold.train.label(),
                     "test": fold.test.label(),
