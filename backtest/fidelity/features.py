@@ -120,10 +120,11 @@ def feature_sets(strategy_cls: type, strategy_config: object) -> list[FeatureSet
                     "NaN once initialized, so its readiness cannot travel as a value; keep it live"
                 )
 
-        def build(instrument_id=instrument_id) -> dict[str, Indicator]:
-            return declare(strategy_config)[instrument_id]
+        def build(key=instrument_id) -> dict[str, Indicator]:
+            return declare(strategy_config)[key]
 
-        sets.append(FeatureSet(instrument_id, build))
+        # An InstrumentId or its text: the derived data is keyed by the text.
+        sets.append(FeatureSet(str(instrument_id), build))
     return sets
 
 
