@@ -36,6 +36,7 @@ from backtest.node import DataError
 from backtest.node import check_catalog
 from backtest.node import run_backtest
 from backtest.node import streamed_config
+from backtest.progress import restore_terminal
 from backtest.report import write_report
 from backtest.results import write_results
 from backtest.summary import print_summary
@@ -49,7 +50,14 @@ EXIT_INTERRUPTED = 130
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="run_backtest.py", description=__doc__.split("\n\n")[0].strip()
+        prog="run_backtest.py",
+        description=__doc__.split("\n\n")[0].strip().replace("``", ""),
+        epilog=(
+            "Periods are half-open UTC ([period] start included, end excluded). Exit codes: 0 ok; "
+            "1 some sweep runs failed, or --lookahead found a difference; 2 usage or configuration "
+            "error; 3 data error (the catalog lacks the data); 4 busy (the sweep is running "
+            "elsewhere); 130 interrupted (Ctrl-C or SIGTERM)."
+        ),
     )
     parser.add_argument("config", type=Path, nargs="?", help="the run configuration (TOML)")
     parser.add_argument("--output-dir", type=Path, help="override [output] dir")
@@ -176,7 +184,27 @@ def _developer_tool(args: argparse.Namespace, err: Console) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line, run the backtest (or the sweep) and write its results."""
+    """
+    Parse the command line, run the backtest (or the sweep) and write its results.
+
+    Returns
+    -------
+    int
+        The exit code; 130 when interrupted (one line, no traceback, the terminal restored).
+
+    """
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        restore_terminal()
+        print("interrupted: run_backtest.py stopped; run the same command again", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if (args.config is None) == (args.sweep is None):
@@ -184,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.sweep is not None and args.output_dir is not None:
         parser.error("--output-dir is for single runs; a sweep writes to its [sweep] output_dir")
     err = Console(stderr=True, soft_wrap=True)
+    # Before any clock starts: a cold numba cache says so and compiles with progress, and the
+    # compile time stays out of the run's wall time and events/s (and out of each sweep worker).
+    from indicators.warmup import ensure_warm
+
+    ensure_warm(False if args.no_progress else None)
     if args.prepare:
         return _prepare(args, err)
     if args.lookahead or args.recursive:

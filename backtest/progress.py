@@ -23,6 +23,33 @@ from rich.progress import TaskProgressColumn
 from rich.progress import TextColumn
 from rich.progress import TimeElapsedColumn
 
+# Live displays not yet stopped: an interrupt can skip ``on_stop``, and a live rich display hides
+# the cursor until it is stopped.
+_LIVE: set[Progress] = set()
+_SHOW_CURSOR = "\x1b[?25h"
+
+
+def restore_terminal(stream: TextIO | None = None) -> None:
+    """
+    Stop every progress display still live and show the cursor again.
+
+    Called when a run is interrupted (Ctrl-C or SIGTERM) before its actors stop, so that the
+    terminal is left as it was.
+
+    Parameters
+    ----------
+    stream : TextIO, optional
+        The terminal the displays drew on (default ``sys.stderr``).
+
+    """
+    for progress in list(_LIVE):
+        progress.stop()
+    _LIVE.clear()
+    stream = stream or sys.stderr
+    if stream.isatty():
+        stream.write(_SHOW_CURSOR)
+        stream.flush()
+
 
 class ProgressConfig(ActorConfig, frozen=True, kw_only=True):
     """
@@ -91,6 +118,7 @@ class ProgressActor(Actor):
             )
             self._task = self._progress.add_task("run", total=self._span(), status="")
             self._progress.start()
+            _LIVE.add(self._progress)
         self.clock.set_timer_ns("progress", self.config.interval_ns, 0, 0, self._on_timer)
 
     def _span(self) -> float:
@@ -121,4 +149,5 @@ class ProgressActor(Actor):
         """Close the display."""
         if self._progress is not None:
             self._progress.stop()
+            _LIVE.discard(self._progress)
             self._progress = None

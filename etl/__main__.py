@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         The command's exit code; 130 when interrupted (one line on stderr, no traceback).
 
     """
-    parser = argparse.ArgumentParser(prog="python -m etl", description=__doc__, epilog=EXIT_CODES)
+    # Help is plain text: the docstring's ``literal`` markup is for the source only.
+    parser = argparse.ArgumentParser(prog="python -m etl", description=__doc__.replace("``", ""), epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", required=True)
     argv = sys.argv[1:] if argv is None else argv
     chosen = argv[0] if argv and argv[0] in COMMANDS else None

@@ -7,16 +7,19 @@ same names), ``read_inputs(reader, period, config)`` and ``report(inputs, period
 progress)``.
 
 Bad arguments (unknown instrument, a period without data, an unreadable date, an out-of-range
-option) print one line on stderr and exit with code 2, without a traceback.
+option) print one line on stderr and exit with code 2, without a traceback; Ctrl-C or SIGTERM
+prints one line and exits with 130.
 """
 
 import argparse
 import importlib
+import signal
 import sys
 import time
 from pathlib import Path
 from typing import NoReturn
 
+from indicators.warmup import ensure_warm
 from research.catalog import CatalogReader
 from research.errors import ResearchError
 from research.options import config_from_args
@@ -42,6 +45,14 @@ REPORTS: dict[str, tuple[str, str]] = {
 }
 
 
+EPILOG = (
+    "The period is half-open UTC: --start included, --end excluded. Exit codes: 0 ok; 2 usage "
+    "or input error (bad option, unknown instrument, a period without data, no catalog); "
+    "130 interrupted (Ctrl-C or SIGTERM)."
+)
+EXIT_INTERRUPTED = 130
+
+
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line on stderr (no usage block), exit code 2."""
 
@@ -65,7 +76,7 @@ def build_parser() -> OneLineParser:
     )
     sub = parser.add_subparsers(dest="report", required=True, metavar="{" + ",".join(REPORTS) + "}")
     for name, (module_name, help_text) in REPORTS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG)
         p.add_argument(
             "--catalog",
             type=Path,
@@ -80,19 +91,40 @@ def build_parser() -> OneLineParser:
         )
         p.add_argument("--end", type=_time, required=True, help="end, excluded (YYYY-MM-DD or ISO)")
         p.add_argument("--out", type=Path, help=f"output folder (default reports/{name})")
+        # One progress switch in every command: --no-progress (bars are on only on a terminal).
         p.add_argument(
-            "--progress",
-            action=argparse.BooleanOptionalAction,
+            "--no-progress",
+            dest="progress",
+            action="store_const",
+            const=False,
             default=None,
-            help="progress bars on stderr (default: on a terminal)",
+            help="no progress bars (default: progress bars on stderr when it is a terminal)",
         )
         importlib.import_module(module_name).add_arguments(p)
     return parser
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run one report; return the exit code (0, or 2 for bad arguments)."""
+    """Run one report; return the exit code (0, 2 for bad arguments, 130 when interrupted)."""
     args = build_parser().parse_args(argv)
+    # SIGTERM stops a report the way Ctrl-C does: one line, exit code 130.
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        # Before the clock starts: compile time never counts in the report's rows/s.
+        ensure_warm(args.progress)
+        return _run(args)
+    except KeyboardInterrupt:
+        print(f"python -m research {args.report}: interrupted; the report was not completed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         period = Period(args.start, args.end)

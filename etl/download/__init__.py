@@ -2,7 +2,7 @@
 Download Binance public-archive files, verified against their ``.CHECKSUM`` and resumable.
 
 ``python -m etl download --symbols BTCUSDT --families aggTrades fundingRate --start 2024-01-01
---end 2024-01-31 --dest data/raw`` fetches one file per day (one per overlapping month for
+--end 2024-02-01 --dest data/raw`` fetches one file per day of January (``--end`` excluded) (one per overlapping month for
 ``fundingRate``) into the archive's own layout below ``--dest``, each zip beside its
 ``.CHECKSUM``. Every file ends in exactly one status:
 
@@ -15,7 +15,7 @@ Download Binance public-archive files, verified against their ``.CHECKSUM`` and 
   local I/O errors, Ctrl-C, or a zip published without a ``.CHECKSUM`` (refused by default);
 - ``unverified``: such a zip kept anyway because ``--allow-unverified`` was given.
 
-Exit code: 0 unless something is corrupt or failed (1); 2 for bad arguments; 130 on Ctrl-C.
+Exit code: 0 unless something is corrupt or failed (1); 2 for bad arguments; 130 when interrupted (Ctrl-C or SIGTERM).
 
 The package is split by job: `plan` (arguments → files), `client` (HTTP with retries), `store`
 (local verification and atomic writes), `fetch` (one file's protocol), `runner` (threads and

@@ -34,9 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Each zip is verified against its .CHECKSUM (sha256) before it is renamed into place; "
         "a mismatch is reported as corrupt and nothing is kept. A zip published without a "
         ".CHECKSUM is refused (failed) unless --allow-unverified. Re-running resumes: verified "
-        "files are skipped. Exit code: 0 when every file is fetched, already verified, or "
-        "missing from the archive (404, listed); 1 when any file is corrupt or failed; 2 on bad "
-        "arguments; 130 on Ctrl-C."
+        "files are skipped. Dates are UTC and half-open: --start 2024-01-01 --end 2024-02-01 "
+        "fetches January (until this release --end was inclusive). Exit codes: 0 when every file "
+        "is fetched, already verified, or missing from the archive (404, listed); 1 when any "
+        "file is corrupt or failed; 2 on bad arguments; 130 interrupted (Ctrl-C or "
+        "SIGTERM)."
     )
     parser.add_argument(
         "--symbols", nargs="+", required=True, metavar="SYMBOL", help="e.g. BTCUSDT ETHUSDT"
@@ -45,7 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--families", nargs="+", required=True, metavar="FAMILY", help=f"any of: {_family_names()}"
     )
     parser.add_argument("--start", type=_date, required=True, help="first UTC day, YYYY-MM-DD")
-    parser.add_argument("--end", type=_date, help="last UTC day, included (default: --start)")
+    parser.add_argument(
+        "--end",
+        type=_date,
+        help="first UTC day not fetched: half-open, as in backtests (default: the day after --start)",
+    )
     parser.add_argument(
         "--dest", type=Path, default=Path("data/raw"), help="destination root (default: data/raw)"
     )
@@ -104,7 +110,16 @@ def run(args: argparse.Namespace) -> int:
         2 for arguments that name no valid set of files, 130 if interrupted.
 
     """
-    end = args.end or args.start
+    # Half-open like every other command: --end is the first day not fetched.
+    stop = args.end or args.start + dt.timedelta(days=1)
+    if stop <= args.start:
+        print(
+            f"{PROG}: error: --start {args.start} is not before --end {stop} "
+            "(--end is the first day not fetched)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    end = stop - dt.timedelta(days=1)
     try:
         targets = plan_targets(args.market, args.symbols, args.families, args.start, end)
     except PlanError as exc:

@@ -15,9 +15,15 @@ from etl.synth.config import DEFAULT_ZIP_LEVEL
 from etl.synth.config import SynthConfig
 from etl.synth.generate import generate
 
+EPILOG = (
+    "Exit codes: 0 ok; 2 usage error (invalid option); 130 interrupted (Ctrl-C or SIGTERM: "
+    "run the same command again, it rewrites the market from its seed)."
+)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the synth command's options to `parser`."""
+    parser.epilog = EPILOG
     parser.add_argument("--out", type=Path, required=True, help="output root (archive layout below it)")
     parser.add_argument("--symbols", nargs="+", required=True, help="perpetual symbols, e.g. BTCUSDT ETHUSDT")
     parser.add_argument("--start", type=dt.date.fromisoformat, required=True, help="first UTC day, YYYY-MM-DD")
@@ -43,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--zip-level", type=int, default=DEFAULT_ZIP_LEVEL, help="zlib level of ZIP members (default %(default)s)")
     parser.add_argument("--no-ground-truth", action="store_true", help="skip the ground-truth parquet")
-    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument("--no-progress", action="store_true", help="no per-step progress lines (the closing summary is still printed)")
+    parser.add_argument("--quiet", action="store_true", help="no output but errors: no progress, no summary")
 
 
 def config_from_args(args: argparse.Namespace) -> SynthConfig:
@@ -67,16 +74,30 @@ def config_from_args(args: argparse.Namespace) -> SynthConfig:
     )
 
 
+def _unfinished(root: Path) -> set[Path]:
+    """Return the files under `root` still being written (the writers' ``.part`` / ``.tmp``)."""
+    if not root.exists():
+        return set()
+    return {p for p in root.rglob("*") if p.suffix in (".part", ".tmp")}
+
+
 def run(args: argparse.Namespace) -> int:
-    """Generate the market; return 0, or 2 on invalid options (with the reason on stderr)."""
+    """Generate the market; return 0, 2 on invalid options (the reason on stderr), 130 when interrupted."""
     try:
         config = config_from_args(args)
     except ValueError as e:
         print(f"synth: {e}", file=sys.stderr)
         return 2
-    say = None if args.quiet else print
-    report = generate(config, log=say)
-    if say:
-        say(report.summary())
-        say(f"wrote {config.out}")
+    before = _unfinished(config.out)
+    try:
+        report = generate(config, log=None if args.quiet or args.no_progress else print)
+    except KeyboardInterrupt:
+        # The file being written when the signal came is a .part or .tmp: removed, never renamed.
+        for path in _unfinished(config.out) - before:
+            path.unlink(missing_ok=True)
+        print("interrupted: synth stopped; the files in place are whole; run the same command again to finish", file=sys.stderr)
+        return 130
+    if not args.quiet:
+        print(report.summary())
+        print(f"wrote {config.out}")
     return 0

@@ -25,7 +25,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
         (["--families", "aggTrade"], "unknown family 'aggTrade' (did you mean 'aggTrades'?)"),
         (
             ["--start", "2024-02-01", "--end", "2024-01-31"],
-            "start 2024-02-01 is after end 2024-01-31",
+            "--start 2024-02-01 is not before --end 2024-01-31",
         ),
         (
             ["--market", "spot", "--families", "bookTicker"],

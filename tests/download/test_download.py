@@ -119,7 +119,7 @@ def test_missing_day_is_listed_as_missing_and_exit_code_stays_zero(
         "--start",
         "2024-01-01",
         "--end",
-        "2024-01-03",
+        "2024-01-04",
     )
 
     # Assert
@@ -317,7 +317,7 @@ def test_monthly_funding_rate_fetches_each_month_overlapping_the_range(
         "--start",
         "2023-12-31",
         "--end",
-        "2024-02-01",
+        "2024-02-02",
     )
 
     # Assert
@@ -375,7 +375,7 @@ def test_several_symbols_and_families_download_in_parallel(
     # Act
     run = download(
         "--symbols", "BTCUSDT", "ETHUSDT", "--families", "aggTrades", "metrics",
-        "--start", "2024-01-01", "--end", "2024-01-02", "--workers", "4",
+        "--start", "2024-01-01", "--end", "2024-01-03", "--workers", "4",
     )  # fmt: skip
 
     # Assert
@@ -400,7 +400,7 @@ def test_report_table_counts_every_status_and_names_the_files_that_are_not_ok(
         "--start",
         "2024-01-01",
         "--end",
-        "2024-01-03",
+        "2024-01-04",
     )
 
     # Assert
@@ -468,3 +468,23 @@ def test_json_summary_on_stdout_keeps_stdout_pure_json_and_records_the_request(
     assert summary["request"]["start"] == summary["request"]["end"] == "2024-01-01"
     assert summary["request"]["base_url"] == server.base_url
     assert "Download report" in captured.err
+
+
+def test_end_is_the_first_day_not_fetched_as_in_backtests(
+    archive: FakeArchive, download: Download
+) -> None:
+    # Arrange
+    for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
+        archive.publish("metrics", day)
+
+    # Act
+    run = download(
+        "--symbols", "BTCUSDT", "--families", "metrics", "--start", "2024-01-01", "--end", "2024-01-03"
+    )  # fmt: skip
+
+    # Assert
+    assert run.code == 0
+    assert [Path(f["path"]).name for f in run.summary["files"]] == [
+        "BTCUSDT-metrics-2024-01-01.zip",
+        "BTCUSDT-metrics-2024-01-02.zip",
+    ]
