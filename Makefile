@@ -20,11 +20,15 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,ray]'
+	$(PY) -m indicators.warmup
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# The warm-up compiles only what an edit of the kernels left cold (a no-op otherwise): the demo
+# runs warm.
 demo: $(STAMP)
+	$(PY) -m indicators.warmup
 	$(PY) -m etl synth --out $(DEMO_RAW) --symbols $(DEMO_SYMBOLS) --start $(DEMO_START) --days $(DEMO_DAYS) --seed $(DEMO_SEED)
 	$(PY) -m etl ingest --raw $(DEMO_RAW) --catalog $(DEMO_CATALOG)
 	$(PY) -m etl report --catalog $(DEMO_CATALOG)
