@@ -11,6 +11,7 @@ from backtest.report import period_text
 from backtest.report import sample_text
 from backtest.report import stat_cell
 from backtest.results import RunOutcome
+from backtest.stats import COUNT_PREFIX
 
 EXTRA_SHOWN = [
     ("final_equity", "Final equity", "{:,.2f}"),
@@ -53,6 +54,18 @@ def print_summary(
     for left, right in zip(cells[:half], cells[half:] + [("", "")], strict=False):
         # Text, not rich markup: an interval "[-1.5%, +8.4%]" prints as written.
         table.add_row(*(escape(cell) for cell in (*left, *right)))
+    # The strategy's own counters (entries per alpha, gate blocks, exits per reason) are what a
+    # researcher checks first: beside the headline statistics, in the strategy's order.
+    counters = [
+        (key.removeprefix(COUNT_PREFIX), _count_text(value))
+        for key, value in outcome.stats.items()
+        if key.startswith(COUNT_PREFIX)
+    ]
+    if counters:
+        table.add_section()
+        half = (len(counters) + 1) // 2
+        for left, right in zip(counters[:half], counters[half:] + [("", "")], strict=False):
+            table.add_row(*(escape(cell) for cell in (*left, *right)))
     console.print(table)
     sample = sample_text(outcome.stats)
     if sample:
@@ -62,3 +75,14 @@ def print_summary(
     console.print(f"results: {folder}")
     if report is not None:
         console.print(f"report:  {report}")
+
+
+def _count_text(value: object) -> str:
+    # A running total is a whole number; anything else (a missing series) reads "–" as elsewhere.
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    if number != number:
+        return "–"
+    return f"{int(number):,}" if number.is_integer() else f"{number:,.2f}"
