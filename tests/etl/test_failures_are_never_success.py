@@ -5,6 +5,7 @@ from pathlib import Path
 
 from etl.__main__ import main as etl_main
 from etl.ingest import ingest
+from etl.manifest import catalog_lock
 from tests.etl.rawfiles import DAY_MS
 from tests.etl.rawfiles import trade_rows
 from tests.etl.rawfiles import write_raw
@@ -165,3 +166,18 @@ def test_start_not_before_end_is_a_usage_error(tmp_path, capsys):
     # Assert
     assert code == 2
     assert "is not before --end" in capsys.readouterr().err
+
+
+def test_a_catalog_held_by_another_ingest_exits_4_busy(tmp_path, capsys):
+    # Arrange
+    raw = tmp_path / "raw"
+    write_raw(raw, "aggTrades", _day(1), trade_rows(5))
+    catalog = tmp_path / "catalog"
+
+    # Act
+    with catalog_lock(catalog):
+        code = etl_main(["ingest", "--raw", str(raw), "--catalog", str(catalog), "--quiet"])
+
+    # Assert
+    assert code == 4
+    assert "another ingest is writing to" in capsys.readouterr().err
