@@ -148,11 +148,12 @@ def run(args: argparse.Namespace) -> int:
     if result.interrupted:
         print(f"{PROG}: interrupted; run the same command again to resume", file=sys.stderr)
     if args.json_path:
-        _write_json(args, summary(result.outcomes, code, client.retried, _request(args, end)))
+        _write_json(args, summary(result.outcomes, code, client.retried, _request(args, stop)))
     return code
 
 
 def _request(args: argparse.Namespace, end: dt.date) -> dict[str, Any]:
+    # ``end`` as on the command line: the first day not fetched.
     return {
         "market": args.market,
         "symbols": args.symbols,

@@ -465,7 +465,7 @@ def test_json_summary_on_stdout_keeps_stdout_pure_json_and_records_the_request(
     assert code == summary["exit_code"] == 0
     assert summary["files"][0]["path"] == str(target.path)
     assert summary["files"][0]["status"] == "fetched"
-    assert summary["request"]["start"] == summary["request"]["end"] == "2024-01-01"
+    assert (summary["request"]["start"], summary["request"]["end"]) == ("2024-01-01", "2024-01-02")
     assert summary["request"]["base_url"] == server.base_url
     assert "Download report" in captured.err
 
