@@ -84,6 +84,7 @@ def test_report_writes_csv_parquet_json_and_a_self_contained_html_with_its_colum
     assert metrics["report"] == report and metrics["instrument"] == INSTRUMENT
     assert metrics["period"] == {"start": "2023-12-31T23:00:00Z", "end": "2024-01-01T01:00:00Z"}
     assert metrics["input"]["rows"] > 0 and metrics["run"]["rows_per_second"] > 0
+    assert metrics["run"]["numba_compile_seconds"] >= 0  # apart from rows/s, never inside it
     page = (tmp_path / f"{report}.html").read_text()
     assert (
         "Plotly.newPlot" in page and "<script src=" not in page
