@@ -242,7 +242,10 @@ def build_figure(outcome: RunOutcome) -> go.Figure:
     titles += [f"Equity and balance ({outcome.currency})", "Drawdown"]
     titles += list(panel_rows)
     titles += [f"Funding payments ({outcome.currency}, received positive)"]
-    heights = [3] * len(price_columns) + [2, 1] + [1] * len(panel_rows) + [1.2]
+    # A panel is as tall as its legend needs (about six entries per unit of height).
+    lines = pd.Series(list(panels_of.values())).value_counts() if panels_of else pd.Series()
+    heights = [3] * len(price_columns) + [2, 1]
+    heights += [max(1.0, lines.get(title, 1) / 6) for title in panel_rows] + [1.2]
     fig = make_subplots(
         rows=len(titles),
         cols=1,

@@ -111,8 +111,10 @@ def attribution_html(trades: pd.DataFrame, currency: str) -> str:
     return (
         '<section id="attribution"><h2>PnL attribution</h2>'
         '<div class="meta">gross = price PnL before costs; fees negative; funding received '
-        "positive; net = gross + fees + funding. Alpha, regime and exit reason are the tags the "
-        "strategy put on its orders.</div>"
+        "positive; net = gross + fees + funding; win rate = share of closed trades with a "
+        "positive net (funding included, so it can differ from the run's win rate, which leaves "
+        "funding out). Alpha, regime and exit reason are the tags the strategy put on its "
+        "orders.</div>"
         f'<div class="row">{"".join(f"<div>{b}</div>" for b in blocks)}</div></section>'
     )
 
