@@ -204,6 +204,38 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+# Option -> the mode that reads it; given in any other mode it would be silently ignored.
+_MODE_OPTIONS = {
+    "cuts": ("--cuts", "--lookahead"),
+    "starts": ("--starts", "--recursive"),
+    "tolerance": ("--tolerance", "--recursive"),
+    "workers": ("--workers", "--sweep"),
+    "backend": ("--backend", "--sweep"),
+    "ray_address": ("--ray-address", "--sweep"),
+    "max_tasks_per_child": ("--max-tasks-per-child", "--sweep"),
+    "no_report": ("--no-report", "a single run"),
+}
+
+
+def _unused_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
+    if args.prepare:
+        mode = "--prepare"
+    elif args.lookahead:
+        mode = "--lookahead"
+    elif args.recursive:
+        mode = "--recursive"
+    else:
+        mode = "--sweep" if args.sweep is not None else "a single run"
+    unused = [
+        f"{flag} is only read by {wanted}"
+        for dest, (flag, wanted) in _MODE_OPTIONS.items()
+        if wanted != mode and getattr(args, dest) != parser.get_default(dest)
+    ]
+    if mode == "--prepare" and args.output_dir is not None:
+        unused.append("--output-dir is not read by --prepare (it builds into the catalog)")
+    return "; ".join(unused)
+
+
 def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -211,6 +243,9 @@ def _main(argv: list[str] | None) -> int:
         parser.error("give either a run configuration or --sweep SPEC")
     if args.sweep is not None and args.output_dir is not None:
         parser.error("--output-dir is for single runs; a sweep writes to its [sweep] output_dir")
+    unused = _unused_options(parser, args)
+    if unused:
+        parser.error(f"{unused}: here it would be ignored")
     err = Console(stderr=True, soft_wrap=True)
     # Before any clock starts: a cold numba cache says so and compiles with progress, and the
     # compile time stays out of the run's wall time and events/s (and out of each sweep worker).

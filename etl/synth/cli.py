@@ -83,6 +83,9 @@ def _unfinished(root: Path) -> set[Path]:
 
 def run(args: argparse.Namespace) -> int:
     """Generate the market; return 0, 2 on invalid options (the reason on stderr), 130 when interrupted."""
+    if args.zip_level != DEFAULT_ZIP_LEVEL and not args.zip:
+        print("synth: --zip-level is only read with --zip (CSV files are not compressed)", file=sys.stderr)
+        return 2
     try:
         config = config_from_args(args)
     except ValueError as e:
