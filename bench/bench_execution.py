@@ -93,7 +93,9 @@ def run_row(label: str, catalog: Path, end: str, mode: str, fidelity: str) -> No
     base = None
     for model in MODELS:
         t0 = time.perf_counter()
-        outcome = run_backtest(parse_config(raw_config(catalog, end, model, mode, fidelity)), progress=False)
+        outcome = run_backtest(
+            parse_config(raw_config(catalog, end, model, mode, fidelity)), progress=False
+        )
         wall = time.perf_counter() - t0
         f = figures(outcome)
         base = f["return"] if base is None else base

@@ -37,7 +37,9 @@ class BookDepthSnapshots:
 
     """
 
-    def __init__(self, catalog_path: str, instrument_id: str, start_ns: int, end_ns: int, max_age_ns: int) -> None:
+    def __init__(
+        self, catalog_path: str, instrument_id: str, start_ns: int, end_ns: int, max_age_ns: int
+    ) -> None:
         folder = family_dir(Path(catalog_path), BookDepth, instrument_id)
         self._files = files_overlapping(folder, start_ns - max_age_ns, end_ns)
         self._max_age_ns = max_age_ns
@@ -55,7 +57,9 @@ class BookDepthSnapshots:
     def _load_next_file(self) -> bool:
         if self._next_file >= len(self._files):
             return False
-        table = pq.read_table(self._files[self._next_file].path, columns=["ts_init", "percentage", "depth"])
+        table = pq.read_table(
+            self._files[self._next_file].path, columns=["ts_init", "percentage", "depth"]
+        )
         self._next_file += 1
         order = np.argsort(table.column("ts_init").to_numpy(), kind="stable")
         self._ts = table.column("ts_init").to_numpy()[order].astype(np.int64)
@@ -88,7 +92,9 @@ class BookDepthSnapshots:
             and (len(self._ts) == 0 or self._ts[-1] <= ts_ns)
         ):
             if len(self._ts):
-                self._current = self._snapshot(len(self._ts) - 1)  # the day's last, for the next day
+                self._current = self._snapshot(
+                    len(self._ts) - 1
+                )  # the day's last, for the next day
             self._load_next_file()
         index = int(np.searchsorted(self._ts, ts_ns, side="right")) - 1
         if index >= 0:

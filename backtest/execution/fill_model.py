@@ -40,7 +40,9 @@ class WalkedBook(OrderBook):
         super().__init__(instrument_id, BookType.L2_MBP)
         self.fills: list = []
 
-    def simulate_fills(self, order: Order, price_prec: int, size_prec: int, is_aggressive: bool) -> list:
+    def simulate_fills(
+        self, order: Order, price_prec: int, size_prec: int, is_aggressive: bool
+    ) -> list:
         """Return the fills set by the module (``[(Price, Quantity), ...]``)."""
         return self.fills
 
@@ -60,7 +62,7 @@ class RealismFillModel(FillModel):
 
     def __init__(self, config: FillModelConfig | None = None) -> None:
         super().__init__(config=config)
-        self.module: "ExecutionRealismModule | None" = None
+        self.module: ExecutionRealismModule | None = None
 
     def attach(self, module: "ExecutionRealismModule") -> None:
         """Route every fill question to ``module``."""

@@ -20,7 +20,9 @@ SOURCE_BOOK_DEPTH = "book_depth"
 SOURCE_SQUARE_ROOT = "square_root"
 
 
-def record_touch(cache: Cache, client_order_id: str, touch: float, tick: float, source: str) -> None:
+def record_touch(
+    cache: Cache, client_order_id: str, touch: float, tick: float, source: str
+) -> None:
     """Record the touch and depth source of a taker order (the first fill question wins)."""
     key = KEY_PREFIX + client_order_id
     if cache.get(key) is None:

@@ -62,6 +62,7 @@ from backtest.execution.profiles import band_capacity
 from backtest.execution.profiles import square_root_capacity
 from backtest.execution.queue import UNKNOWN
 from backtest.execution.queue import QueueTracker
+from backtest.execution.walk import Capacity
 from backtest.execution.walk import walk
 
 MODELS = ("l1", "depth", "depth+queue")
@@ -163,7 +164,9 @@ class ExecutionRealismModule(SimulationModule):
         super().register_base(portfolio, msgbus, cache, clock)
         fill_model = self.exchange.fill_model
         if not isinstance(fill_model, RealismFillModel):
-            raise TypeError("ExecutionRealismModule needs the venue's fill model to be a RealismFillModel")
+            raise TypeError(
+                "ExecutionRealismModule needs the venue's fill model to be a RealismFillModel"
+            )
         fill_model.attach(self)
         if self.queues:
             msgbus.subscribe(topic="events.order.*", handler=self._on_order_event)
@@ -184,7 +187,11 @@ class ExecutionRealismModule(SimulationModule):
         depth = None
         if self.walks_depth and config.catalog_path:
             snapshots = BookDepthSnapshots(
-                config.catalog_path, str(instrument.id), config.start_ns, config.end_ns, config.book_depth_max_age_ns
+                config.catalog_path,
+                str(instrument.id),
+                config.start_ns,
+                config.end_ns,
+                config.book_depth_max_age_ns,
             )
             depth = snapshots if snapshots.available else None
             # Calibrate from the window before the start, so the first order of a run is priced
@@ -194,7 +201,9 @@ class ExecutionRealismModule(SimulationModule):
                 if bar_type.instrument_id == instrument.id:
                     window_ns = config.impact_window_minutes * MINUTE_NS
                     for bar in catalog.bars(
-                        bar_types=[str(bar_type)], start=config.start_ns - window_ns, end=config.start_ns - 1
+                        bar_types=[str(bar_type)],
+                        start=config.start_ns - window_ns,
+                        end=config.start_ns - 1,
                     ):
                         trailing.update(bar.close.as_double(), bar.volume.as_double())
         return _Market(instrument=instrument, trailing=trailing, depth=depth)
@@ -230,7 +239,9 @@ class ExecutionRealismModule(SimulationModule):
         # A new quote shows the book after whatever the walks took: it is the book again.
         market.taken_ask = market.taken_bid = 0
         if self.queues:
-            market.queue.on_quote(market.bid_ticks, market.ask_ticks, market.bid_size, market.ask_size)
+            market.queue.on_quote(
+                market.bid_ticks, market.ask_ticks, market.bid_size, market.ask_size
+            )
 
     def _on_trade(self, trade: TradeTick) -> None:
         market = self._market(trade.instrument_id)
@@ -255,7 +266,10 @@ class ExecutionRealismModule(SimulationModule):
         if size == UNKNOWN:
             qty_raw = leaves_raw
         else:
-            qty_raw = min(leaves_raw, int(size / market.instrument.size_increment.as_double() + 1e-9) * lot_raw)
+            qty_raw = min(
+                leaves_raw,
+                int(size / market.instrument.size_increment.as_double() + 1e-9) * lot_raw,
+            )
         if qty_raw <= 0:
             return
         engine = self.exchange.get_matching_engine(order.instrument_id)
@@ -304,7 +318,9 @@ class ExecutionRealismModule(SimulationModule):
 
     # -- taker fills ------------------------------------------------------------------------------
 
-    def book_for(self, instrument: Instrument, order: Order, best_bid: Price, best_ask: Price) -> OrderBook | None:
+    def book_for(
+        self, instrument: Instrument, order: Order, best_bid: Price, best_ask: Price
+    ) -> OrderBook | None:
         """
         Return the book a taker order walks, or None for Nautilus's own L1 logic.
 
@@ -328,7 +344,9 @@ class ExecutionRealismModule(SimulationModule):
         touch = best_ask if buy else best_bid
         tick = instrument.price_increment.as_double()
         market = self._markets.get(instrument.id) if self.walks_depth else None
-        capacity, source = self._profile(market, buy, touch) if market is not None else (None, SOURCE_L1)
+        capacity, source = (
+            self._profile(market, buy, touch) if market is not None else (None, SOURCE_L1)
+        )
         record_touch(self.cache, order.client_order_id.value, touch.as_double(), tick, source)
         self.counters[source] += 1
         write_counters(self.cache, self.counters)
@@ -342,7 +360,9 @@ class ExecutionRealismModule(SimulationModule):
         fills = []
         for level in walk(taken, lots, displayed, capacity):
             price_raw = touch.raw + step * level.ticks * instrument.price_increment.raw
-            if order.has_price and (price_raw > order.price.raw if buy else price_raw < order.price.raw):
+            if order.has_price and (
+                price_raw > order.price.raw if buy else price_raw < order.price.raw
+            ):
                 break  # a marketable limit walks only up to its limit
             fills.append(
                 (
@@ -360,7 +380,7 @@ class ExecutionRealismModule(SimulationModule):
         self._book.fills = fills
         return self._book
 
-    def _profile(self, market: _Market, buy: bool, touch: Price):
+    def _profile(self, market: _Market, buy: bool, touch: Price) -> tuple[Capacity | None, str]:
         if not market.has_quote:
             return None, SOURCE_L1
         instrument = market.instrument
@@ -373,13 +393,20 @@ class ExecutionRealismModule(SimulationModule):
                 if side:
                     displayed = market.ask_size if buy else market.bid_size
                     mid = (market.bid + market.ask) / 2
-                    return band_capacity(mid, touch.as_double(), displayed, side, tick, lot), SOURCE_BOOK_DEPTH
+                    return band_capacity(
+                        mid, touch.as_double(), displayed, side, tick, lot
+                    ), SOURCE_BOOK_DEPTH
         trailing = market.trailing
         if trailing.ready:
             config: ExecutionRealismConfig = self.config
             return (
                 square_root_capacity(
-                    config.impact_coefficient, trailing.sigma_daily, trailing.volume_daily, touch.as_double(), tick, lot
+                    config.impact_coefficient,
+                    trailing.sigma_daily,
+                    trailing.volume_daily,
+                    touch.as_double(),
+                    tick,
+                    lot,
                 ),
                 SOURCE_SQUARE_ROOT,
             )

@@ -28,7 +28,12 @@ MINUTES_PER_DAY = 1_440
 
 
 def square_root_capacity(
-    coefficient: float, sigma_daily: float, volume_daily: float, price: float, tick: float, lot: float
+    coefficient: float,
+    sigma_daily: float,
+    volume_daily: float,
+    price: float,
+    tick: float,
+    lot: float,
 ) -> Capacity:
     """
     Return the square-root law's cumulative size beyond the touch (lots) through level k.

@@ -35,7 +35,9 @@ class QueueEntry:
     ahead: float
 
 
-def joining_ahead(side: int, price: int, bid: int, ask: int, bid_size: float, ask_size: float) -> float:
+def joining_ahead(
+    side: int, price: int, bid: int, ask: int, bid_size: float, ask_size: float
+) -> float:
     """
     Return the size ahead of an order joining the book now.
 
@@ -70,7 +72,16 @@ class QueueTracker:
     def __init__(self) -> None:
         self.entries: dict[str, QueueEntry] = {}
 
-    def join(self, order_id: str, side: int, price: int, bid: int, ask: int, bid_size: float, ask_size: float) -> QueueEntry:
+    def join(
+        self,
+        order_id: str,
+        side: int,
+        price: int,
+        bid: int,
+        ask: int,
+        bid_size: float,
+        ask_size: float,
+    ) -> QueueEntry:
         """Start tracking an order that rests from now on; return its entry."""
         entry = QueueEntry(side, price, joining_ahead(side, price, bid, ask, bid_size, ask_size))
         self.entries[order_id] = entry

@@ -28,7 +28,9 @@ class LevelFill:
     lots: int
 
 
-def levels_reached(start: float, qty: float, touch: float, capacity: Capacity) -> tuple[np.ndarray, np.ndarray]:
+def levels_reached(
+    start: float, qty: float, touch: float, capacity: Capacity
+) -> tuple[np.ndarray, np.ndarray]:
     """
     Return how much of the book's cumulative range ``[start, start + qty)`` lies in each level.
 
@@ -57,7 +59,9 @@ def levels_reached(start: float, qty: float, touch: float, capacity: Capacity) -
         deepest = 1
         while float(capacity(np.array([deepest]))[0]) < need:
             if deepest >= MAX_LEVELS:
-                raise ValueError(f"the depth profile holds less than {need} lots within {MAX_LEVELS} ticks")
+                raise ValueError(
+                    f"the depth profile holds less than {need} lots within {MAX_LEVELS} ticks"
+                )
             deepest *= 2
         k = np.arange(1, deepest + 1)
         cumulative = touch + capacity(k)

@@ -38,7 +38,9 @@ class ScriptedOrders(Strategy):
     def on_start(self) -> None:
         """Schedule the scripted orders."""
         for n, (ts, side, qty, price) in enumerate(self.config.orders):
-            self.clock.set_time_alert_ns(f"order-{n}", int(ts), partial(self._submit, side, qty, price))
+            self.clock.set_time_alert_ns(
+                f"order-{n}", int(ts), partial(self._submit, side, qty, price)
+            )
 
     def _submit(self, side: str, qty: str, price: str | None, event) -> None:
         quantity = Quantity.from_str(qty)

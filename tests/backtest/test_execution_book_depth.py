@@ -12,7 +12,14 @@ from tests.backtest.fixtures import T0
 
 def _snapshot(ts: int, scale: float) -> list[BookDepth]:
     return [
-        BookDepth(instrument_id=INSTRUMENT_ID, percentage=float(p), depth=scale * abs(p), notional=0.0, ts_event=ts, ts_init=ts)
+        BookDepth(
+            instrument_id=INSTRUMENT_ID,
+            percentage=float(p),
+            depth=scale * abs(p),
+            notional=0.0,
+            ts_event=ts,
+            ts_init=ts,
+        )
         for p in (-2, -1, 1, 2)
     ]
 
@@ -20,9 +27,15 @@ def _snapshot(ts: int, scale: float) -> list[BookDepth]:
 def test_the_latest_snapshot_at_or_before_a_time_is_used_across_days_until_it_is_too_old(tmp_path):
     # Arrange: snapshots at 00:00:30 and 00:01:30 of day 1, and 00:00:30 of day 2.
     catalog = ParquetDataCatalog(str(tmp_path))
-    catalog.write_data(_snapshot(T0 + 30 * SECOND, 1.0) + _snapshot(T0 + 90 * SECOND, 2.0), start=T0, end=T0 + DAY - 1)
+    catalog.write_data(
+        _snapshot(T0 + 30 * SECOND, 1.0) + _snapshot(T0 + 90 * SECOND, 2.0),
+        start=T0,
+        end=T0 + DAY - 1,
+    )
     catalog.write_data(_snapshot(T0 + DAY + 30 * SECOND, 3.0), start=T0 + DAY, end=T0 + 2 * DAY - 1)
-    snapshots = BookDepthSnapshots(str(tmp_path), str(INSTRUMENT_ID), T0, T0 + 2 * DAY - 1, max_age_ns=600 * SECOND)
+    snapshots = BookDepthSnapshots(
+        str(tmp_path), str(INSTRUMENT_ID), T0, T0 + 2 * DAY - 1, max_age_ns=600 * SECOND
+    )
 
     # Act, Assert
     assert snapshots.at(T0 + 10 * SECOND) is None  # none yet
@@ -36,7 +49,9 @@ def test_the_latest_snapshot_at_or_before_a_time_is_used_across_days_until_it_is
 
 def test_a_catalog_without_book_depth_has_no_snapshots(tmp_path):
     # Arrange, Act
-    snapshots = BookDepthSnapshots(str(tmp_path), str(INSTRUMENT_ID), T0, T0 + DAY - 1, max_age_ns=600 * SECOND)
+    snapshots = BookDepthSnapshots(
+        str(tmp_path), str(INSTRUMENT_ID), T0, T0 + DAY - 1, max_age_ns=600 * SECOND
+    )
 
     # Assert
     assert not snapshots.available

@@ -27,7 +27,10 @@ from tests.backtest.fixtures import quote
 from tests.backtest.fixtures import trade
 from tests.backtest.fixtures import write_market
 
-SCRIPTED = ("tests.backtest.execution_strategies:ScriptedOrders", "tests.backtest.execution_strategies:ScriptedOrdersConfig")
+SCRIPTED = (
+    "tests.backtest.execution_strategies:ScriptedOrders",
+    "tests.backtest.execution_strategies:ScriptedOrdersConfig",
+)
 END = "2024-01-01T00:01:00Z"
 MILLISECOND = 1_000_000
 
@@ -40,7 +43,13 @@ def _sections(**execution: Any) -> dict[str, dict[str, Any]]:
     return sections
 
 
-def _run(root: Path, market: Market, orders: list[list], depth: list[BookDepth] | None = None, **execution: Any):
+def _run(
+    root: Path,
+    market: Market,
+    orders: list[list],
+    depth: list[BookDepth] | None = None,
+    **execution: Any,
+):
     catalog = write_market(root / "catalog", market)
     if depth:
         catalog.write_data(depth, start=T0, end=T0 + DAY - 1)
@@ -78,12 +87,17 @@ def walk_market() -> tuple[Market, list[BookDepth]]:
     return Market(quotes=quotes), depth
 
 
-def test_a_market_order_larger_than_the_touch_walks_the_book_depth_to_the_hand_computed_average(tmp_path, walk_market):
+def test_a_market_order_larger_than_the_touch_walks_the_book_depth_to_the_hand_computed_average(
+    tmp_path, walk_market
+):
     # Arrange: buy 5 BTC against 2 displayed at 1000.1 and 1 BTC per tick behind: 2 @ 1000.1,
     # then 1 @ 1000.2, 1000.3, 1000.4; a second buy of 2 before the next quote finds those
     # taken and pays 1000.5 and 1000.6.
     market, depth = walk_market
-    orders = [[T0 + 2 * SECOND + 500 * MILLISECOND, "BUY", "5.000", None], [T0 + 2 * SECOND + 600 * MILLISECOND, "BUY", "2.000", None]]
+    orders = [
+        [T0 + 2 * SECOND + 500 * MILLISECOND, "BUY", "5.000", None],
+        [T0 + 2 * SECOND + 600 * MILLISECOND, "BUY", "2.000", None],
+    ]
 
     # Act
     outcome = _run(tmp_path, market, orders, depth, model="depth")
@@ -92,8 +106,12 @@ def test_a_market_order_larger_than_the_touch_walks_the_book_depth_to_the_hand_c
     fills = outcome.fills
     first = fills[fills["ts"] == T0 + 2 * SECOND + 500 * MILLISECOND]
     second = fills[fills["ts"] == T0 + 2 * SECOND + 600 * MILLISECOND]
-    assert np.dot(first["price"], first["qty"]) / first["qty"].sum() == pytest.approx((2 * 1000.1 + 1000.2 + 1000.3 + 1000.4) / 5)
-    assert np.dot(second["price"], second["qty"]) / second["qty"].sum() == pytest.approx((1000.5 + 1000.6) / 2)
+    assert np.dot(first["price"], first["qty"]) / first["qty"].sum() == pytest.approx(
+        (2 * 1000.1 + 1000.2 + 1000.3 + 1000.4) / 5
+    )
+    assert np.dot(second["price"], second["qty"]) / second["qty"].sum() == pytest.approx(
+        (1000.5 + 1000.6) / 2
+    )
     assert first["qty"].sum() == pytest.approx(5.0) and second["qty"].sum() == pytest.approx(2.0)
     # Each fill's level and impact: the 2 BTC at the touch cost nothing beyond it; the rest paid
     # 0.1 + 0.2 + 0.3 (first order) and 0.4 + 0.5 (second).
@@ -108,7 +126,13 @@ def test_nautilus_l1_fills_everything_beyond_the_touch_one_tick_behind_it(tmp_pa
     market, depth = walk_market
 
     # Act
-    outcome = _run(tmp_path, market, [[T0 + 2 * SECOND + 500 * MILLISECOND, "BUY", "5.000", None]], depth, model="l1")
+    outcome = _run(
+        tmp_path,
+        market,
+        [[T0 + 2 * SECOND + 500 * MILLISECOND, "BUY", "5.000", None]],
+        depth,
+        model="l1",
+    )
 
     # Assert
     fills = outcome.fills.sort_values("price")
@@ -121,10 +145,21 @@ def test_without_book_depth_the_walk_follows_the_square_root_law_on_trailing_bar
     # Arrange: bars alternate between two closes, so σ and V are known exactly; no bookDepth.
     closes = [1000.0 if n % 2 == 0 else 1001.0 for n in range(60)]
     bars = [
-        Bar(BAR_TYPE, Price(c, 1), Price(c, 1), Price(c, 1), Price(c, 1), Quantity(50.0, 3), T0 + (n + 1) * 60 * SECOND - 1, T0 + (n + 1) * 60 * SECOND - 1)
+        Bar(
+            BAR_TYPE,
+            Price(c, 1),
+            Price(c, 1),
+            Price(c, 1),
+            Price(c, 1),
+            Quantity(50.0, 3),
+            T0 + (n + 1) * 60 * SECOND - 1,
+            T0 + (n + 1) * 60 * SECOND - 1,
+        )
         for n, c in enumerate(closes)
     ]
-    quotes = [quote(T0 + 3_600 * SECOND + n * SECOND, 999.9, 1000.1, 2.0, 2.0) for n in range(1, 30)]
+    quotes = [
+        quote(T0 + 3_600 * SECOND + n * SECOND, 999.9, 1000.1, 2.0, 2.0) for n in range(1, 30)
+    ]
     write_market(tmp_path / "catalog", Market(quotes=quotes, bars=bars))
     config = make_config(
         tmp_path / "catalog",
@@ -159,7 +194,10 @@ def test_without_book_depth_the_walk_follows_the_square_root_law_on_trailing_bar
 
 def _queue_market(trades: list) -> Market:
     # 999.9 / 1000.1 with 3 BTC displayed at the bid until 4 s, 1 BTC after (2 traded away).
-    quotes = [quote(T0 + SECOND, 999.9, 1000.1, 3.0, 3.0), quote(T0 + 4 * SECOND, 999.9, 1000.1, 1.0, 3.0)]
+    quotes = [
+        quote(T0 + SECOND, 999.9, 1000.1, 3.0, 3.0),
+        quote(T0 + 4 * SECOND, 999.9, 1000.1, 1.0, 3.0),
+    ]
     quotes += [quote(T0 + n * SECOND, 999.9, 1000.1, 1.0, 3.0) for n in range(10, 20)]
     return Market(quotes=quotes, trades=trades)
 
@@ -167,7 +205,11 @@ def _queue_market(trades: list) -> Market:
 def test_a_post_only_order_fills_only_after_the_queue_ahead_has_traded_at_its_price(tmp_path):
     # Arrange: a 1 BTC bid at 999.9 joins behind 3 BTC at 2 s. Sells at 999.9: 2 at 3 s (1 left
     # ahead), 1.5 at 5 s (0.5 fills the order), 0.7 at 6 s (the other 0.5).
-    trades = [trade(T0 + 3 * SECOND, 999.9, 2.0, False, 1), trade(T0 + 5 * SECOND, 999.9, 1.5, False, 2), trade(T0 + 6 * SECOND, 999.9, 0.7, False, 3)]
+    trades = [
+        trade(T0 + 3 * SECOND, 999.9, 2.0, False, 1),
+        trade(T0 + 5 * SECOND, 999.9, 1.5, False, 2),
+        trade(T0 + 6 * SECOND, 999.9, 0.7, False, 3),
+    ]
     orders = [[T0 + 2 * SECOND, "BUY", "1.000", "999.9"]]
 
     # Act
@@ -187,7 +229,12 @@ def test_a_post_only_order_fills_completely_when_the_price_trades_through_it(tmp
     trades = [trade(T0 + 5 * SECOND, 999.8, 0.2, False, 1)]
 
     # Act
-    fills = _run(tmp_path, _queue_market(trades), [[T0 + 2 * SECOND, "BUY", "1.000", "999.9"]], model="depth+queue").fills
+    fills = _run(
+        tmp_path,
+        _queue_market(trades),
+        [[T0 + 2 * SECOND, "BUY", "1.000", "999.9"]],
+        model="depth+queue",
+    ).fills
 
     # Assert
     assert list(fills["ts"]) == [T0 + 5 * SECOND]
@@ -196,13 +243,20 @@ def test_a_post_only_order_fills_completely_when_the_price_trades_through_it(tmp
 
 
 @pytest.mark.parametrize("latency_ms", [0, 50])
-def test_latency_delays_a_fill_by_the_configured_time_and_fills_at_the_quote_then(tmp_path, latency_ms):
+def test_latency_delays_a_fill_by_the_configured_time_and_fills_at_the_quote_then(
+    tmp_path, latency_ms
+):
     # Arrange: a quote every 10 ms, the ask one tick higher each time.
-    quotes = [quote(T0 + SECOND + n * 10 * MILLISECOND, 1000.0 + n * 0.1, 1000.1 + n * 0.1, 5.0, 5.0) for n in range(300)]
+    quotes = [
+        quote(T0 + SECOND + n * 10 * MILLISECOND, 1000.0 + n * 0.1, 1000.1 + n * 0.1, 5.0, 5.0)
+        for n in range(300)
+    ]
     submitted = T0 + 2 * SECOND
 
     # Act
-    fills = _run(tmp_path, Market(quotes=quotes), [[submitted, "BUY", "1.000", None]], latency_ms=latency_ms).fills
+    fills = _run(
+        tmp_path, Market(quotes=quotes), [[submitted, "BUY", "1.000", None]], latency_ms=latency_ms
+    ).fills
 
     # Assert
     filled = submitted + latency_ms * MILLISECOND
