@@ -22,6 +22,33 @@ EXTRA_SHOWN = [
 ]
 
 
+def attribution_text(block: dict | None) -> str:
+    """
+    Return the PnL split and the net PnL by alpha, regime and exit reason in a few lines.
+
+    Parameters
+    ----------
+    block : dict | None
+        ``stats.json``'s ``attribution`` block.
+
+    Returns
+    -------
+    str
+        ``""`` without a block or without trades.
+
+    """
+    if not block or not block.get("by_alpha"):
+        return ""
+    lines = [
+        f"PnL: gross {block['gross_pnl']:+,.2f}, fees {-block['fees']:+,.2f}, "
+        f"funding {block['funding']:+,.2f}, net {block['net_pnl']:+,.2f}"
+    ]
+    for key, title in (("by_alpha", "alpha"), ("by_regime", "regime"), ("by_exit", "exit")):
+        parts = [f"{name} {v['net_pnl']:+,.2f} ({v['trades']})" for name, v in block[key].items()]
+        lines.append(f"  net by {title}: " + ", ".join(parts))
+    return "\n".join(lines)
+
+
 def print_summary(
     outcome: RunOutcome, folder: Path, report: Path | None, console: Console | None = None
 ) -> None:
@@ -70,6 +97,9 @@ def print_summary(
     sample = sample_text(outcome.stats)
     if sample:
         console.print(escape(sample), style="dim", highlight=False)
+    attribution = attribution_text(outcome.stats.get("attribution"))
+    if attribution:
+        console.print(escape(attribution), highlight=False)
     for note in outcome.notes:
         console.print(f"[yellow]note:[/] {note}")
     console.print(f"results: {folder}")

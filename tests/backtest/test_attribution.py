@@ -9,6 +9,7 @@ from backtest.attribution import TRADE_COLUMNS
 from backtest.attribution import attribution_block
 from backtest.attribution import breakdown
 from backtest.attribution import trade_table
+from backtest.summary import attribution_text
 from data_types.trade_tags import entry_tags
 from data_types.trade_tags import exit_tags
 from data_types.trade_tags import read_tags
@@ -102,3 +103,25 @@ def test_no_fills_give_an_empty_table_and_zero_totals():
     trades = trade_table(_fills([]), _funding([]))
     assert trades.empty and list(trades.columns) == TRADE_COLUMNS
     assert attribution_block(trades)["net_pnl"] == 0.0
+
+
+def test_the_run_summary_prints_the_split_and_each_group():
+    # Arrange
+    fills = _fills(
+        [
+            (1 * S, "BUY", 1.0, 100.0, 0.1, ",".join(entry_tags("A", 0))),
+            (2 * S, "SELL", 1.0, 104.0, 0.1, ",".join(exit_tags("stop"))),
+        ]
+    )
+
+    # Act
+    text = attribution_text(attribution_block(trade_table(fills, _funding([]))))
+
+    # Assert
+    assert text.splitlines() == [
+        "PnL: gross +4.00, fees -0.20, funding +0.00, net +3.80",
+        "  net by alpha: A +3.80 (1)",
+        "  net by regime: neutral +3.80 (1)",
+        "  net by exit: stop +3.80 (1)",
+    ]
+    assert attribution_text(attribution_block(trade_table(_fills([]), _funding([])))) == ""
