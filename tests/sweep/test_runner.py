@@ -125,7 +125,8 @@ period.end = 2024-02-01T04:00:00Z
     assert table.loc["broken", "error"].startswith("ValueError: 'period' not a positive integer")
     assert "Traceback (most recent call last)" in table.loc["broken", "traceback"]
     assert table.loc["no_data", "status"] == "failed"
-    assert table.loc["no_data", "error"].startswith("DataError: data.families: no trades")
+    assert table.loc["no_data", "error"].startswith("DataError: data.families: the catalog at")
+    assert "does not cover 2024-02-01" in table.loc["no_data", "error"]
     assert resumed.executed == 2 and resumed.failed == 2
     assert runs_started(tmp_path / "count") == 1
 
