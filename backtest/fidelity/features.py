@@ -198,14 +198,16 @@ def _advance_day(
             continue
         columns = sorted({c for i in members.values() for c in i.feed_columns})
         samples = _Samples(closes, list(members))
-        last_ts = start_ns - 1
+        last_ts = None  # the previous block's last row, of the file as stored
         for path in feed_files[feed]:
             for block in iter_blocks(path, feed, columns):
                 ts_init = block.columns["ts_init"]
-                if ts_init.size and ts_init[0] < last_ts:
+                if ts_init.size == 0:
+                    continue
+                if (last_ts is not None and ts_init[0] < last_ts) or np.any(ts_init[1:] < ts_init[:-1]):
                     raise FidelityError(f"{path}: rows are not in ts_init order")
-                if np.any(ts_init[1:] < ts_init[:-1]):
-                    raise FidelityError(f"{path}: rows are not in ts_init order")
+                last_ts = int(ts_init[-1])
+                # Rows before the run start (a period starting mid-day) are not streamed.
                 keep = ts_init >= start_ns
                 if not keep.all():
                     block_columns = {k: v[keep] for k, v in block.columns.items()}
@@ -214,7 +216,6 @@ def _advance_day(
                     block_columns = block.columns
                 if ts_init.size == 0:
                     continue
-                last_ts = int(ts_init[-1])
                 before = {n: i.value for n, i in members.items()}
                 series = {n: i.advance(block_columns) for n, i in members.items()}
                 samples.take(ts_init, series, before)

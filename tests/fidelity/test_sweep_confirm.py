@@ -161,3 +161,19 @@ def test_a_warm_up_feeds_the_precomputed_indicators_as_it_feeds_the_live_ones(sm
     assert len(tick.fills) > 5
     assert tick.fills["ts"].min() >= T0 + 2 * 3_600_000_000_000
     pd.testing.assert_frame_equal(features.fills[key], tick.fills[key])
+
+
+def test_a_period_starting_mid_day_gets_tick_fidelitys_fills(small_catalog):
+    # Arrange: the first day's files begin before the start; their earlier rows are not streamed.
+    raw = config(small_catalog)
+    raw["period"] = {"start": "2024-01-01T01:30:00Z", "end": "2024-01-01T06:00:00Z"}
+    tick = run_backtest(parse_config(raw))
+    raw["data"] = {**raw["data"], "fidelity": "features", "quote_conflation_ms": 0}
+
+    # Act
+    features = run_backtest(parse_config(raw))
+
+    # Assert
+    key = ["ts", "side", "qty", "price"]
+    assert len(tick.fills) > 5
+    pd.testing.assert_frame_equal(features.fills[key], tick.fills[key])
