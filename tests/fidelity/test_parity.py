@@ -30,9 +30,11 @@ ROOT = Path(__file__).resolve().parents[2]
 FILL_KEY = ["ts", "side", "qty", "price"]
 
 
-def run(catalog: Path, **data):
+def run(catalog: Path, end: str | None = None, **data):
     raw = tomllib.loads((ROOT / "configs" / "toxvol_B.toml").read_text())
     raw["catalog"]["path"] = str(catalog)
+    if end is not None:
+        raw["period"]["end"] = end
     raw["data"].update(data)
     raw["output"] = {"progress": False, "report": False}
     return run_backtest(parse_config(raw))
@@ -204,8 +206,8 @@ def test_cutting_the_catalog_at_t_leaves_features_fills_and_decisions_before_t_u
     _cut_catalog(catalog, tmp_path / "catalog", CUT)
     full = outcomes["features_warm"]
 
-    # Act
-    cut = run(tmp_path / "catalog", fidelity="features")
+    # Act: run to T on the cut catalog.
+    cut = run(tmp_path / "catalog", end=pd.Timestamp(CUT, tz="UTC").isoformat(), fidelity="features")
 
     # Assert
     before_full = full.fills[full.fills["ts"] < CUT][FILL_KEY].reset_index(drop=True)
