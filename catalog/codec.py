@@ -155,14 +155,18 @@ def decode_as_double(column: pa.Array | pa.ChunkedArray, precision: int) -> np.n
         If the column is not fixed-point, or holds a value off the ``precision`` grid.
 
     """
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
     if not 0 <= precision <= FIXED_DECIMALS:
         raise CodecError(f"precision must be 0..{FIXED_DECIMALS}, was {precision}")
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     out = np.empty(len(column), dtype=np.float64)
-    bad = _decode(_words(column), np.uint64(10 ** (FIXED_DECIMALS - precision)), out)
-    if bad >= 0:
-        raise CodecError(f"row {bad}: raw value is not a multiple of 1e-{precision}")
+    step = np.uint64(10 ** (FIXED_DECIMALS - precision))
+    offset = 0
+    # Chunk by chunk into one output: no concatenated copy of the 16-byte values.
+    for chunk in chunks:
+        bad = _decode(_words(chunk), step, out[offset : offset + len(chunk)])
+        if bad >= 0:
+            raise CodecError(f"row {offset + bad}: raw value is not a multiple of 1e-{precision}")
+        offset += len(chunk)
     return out
 
 

@@ -48,9 +48,9 @@ _STORED: dict[str, dict[str, tuple[str, str | None]]] = {
 
 @dataclass(frozen=True, slots=True)
 class MarketBlock:
-    """One block of rows: the stored record batch and the requested columns decoded."""
+    """One block of rows: the stored rows (whole row groups) and the requested columns decoded."""
 
-    raw: pa.RecordBatch
+    raw: pa.Table
     columns: dict[str, np.ndarray]
 
     def __len__(self) -> int:
@@ -84,6 +84,7 @@ def iter_blocks(
     Yields
     ------
     MarketBlock
+        Whole row groups of about ``block_rows`` rows (an empty file yields nothing).
 
     Raises
     ------
@@ -101,11 +102,13 @@ def iter_blocks(
     if not keep_raw_columns:
         read = ["ts_init", *(["ts_event"] if "ts" in columns else [])]
         read += [stored[c][0] for c in columns if c in stored]
-    for batch in handle.iter_batches(batch_size=block_rows, columns=read):
-        decoded = {"ts_init": batch.column("ts_init").to_numpy().view(np.int64)}
+    for groups in _row_group_runs(handle.metadata, block_rows):
+        # Whole row groups: re-batching them into blocks would copy every 16-byte value.
+        batch = handle.read_row_groups(groups, columns=read)
+        decoded = {"ts_init": _int64(batch.column("ts_init"))}
         for name in columns:
             if name == "ts":
-                decoded["ts"] = batch.column("ts_event").to_numpy().view(np.int64)
+                decoded["ts"] = _int64(batch.column("ts_event"))
             elif name in stored:
                 column, precision_key = stored[name]
                 values = batch.column(column)
@@ -119,3 +122,20 @@ def iter_blocks(
 def read_schema(path: Path) -> pa.Schema:
     """Return a catalog file's Arrow schema (with its metadata)."""
     return pq.read_schema(path)
+
+
+def _row_group_runs(metadata: pq.FileMetaData, block_rows: int) -> list[list[int]]:
+    # Consecutive row groups holding about ``block_rows`` rows together (at least one group).
+    runs: list[list[int]] = []
+    rows = 0
+    for index in range(metadata.num_row_groups):
+        if not runs or rows >= block_rows:
+            runs.append([])
+            rows = 0
+        runs[-1].append(index)
+        rows += metadata.row_group(index).num_rows
+    return runs
+
+
+def _int64(column: pa.ChunkedArray) -> np.ndarray:
+    return column.to_numpy().view(np.int64)

@@ -45,12 +45,10 @@ def conflate_file(path: Path, interval_ms: int) -> pa.Table:
 
     """
     width = interval_ms * MS
-    kept: list[pa.RecordBatch] = []
-    pending: pa.RecordBatch | None = None  # the last row of the previous block
+    kept: list[pa.Table] = []
+    pending: pa.Table | None = None  # the last row of the previous block
     pending_bucket = -1
-    schema = None
     for block in iter_blocks(path, "quotes", (), keep_raw_columns=True):
-        schema = block.raw.schema
         if len(block) == 0:
             continue
         bucket = block.columns["ts_init"] // width
@@ -62,9 +60,9 @@ def conflate_file(path: Path, interval_ms: int) -> pa.Table:
         pending_bucket = int(bucket[-1])
     if pending is not None:
         kept.append(pending)
-    if schema is None:
-        schema = read_schema(path)
-    return pa.Table.from_batches(kept, schema=schema)
+    if not kept:
+        return read_schema(path).empty_table()
+    return pa.concat_tables(kept).combine_chunks()
 
 
 def build_conflated(
