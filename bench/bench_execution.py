@@ -26,6 +26,7 @@ import tomllib
 from pathlib import Path
 
 from bench.bench_fidelity import build_market
+from catalog.layout import manifest_path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "execution"
@@ -39,11 +40,11 @@ def demo_catalog() -> Path:
     import sys
 
     existing = ROOT / "data" / "catalog"
-    if (existing / "_etl" / "manifest.json").exists():
+    if manifest_path(existing).exists():
         return existing
     folder = OUT / "demo"
     catalog = folder / "catalog"
-    if not (catalog / "_etl" / "manifest.json").exists():
+    if not manifest_path(catalog).exists():
         raw = folder / "raw"
         for command in (
             [sys.executable, "-m", "etl", "synth", "--out", str(raw), "--symbols", "BTCUSDT",
