@@ -94,6 +94,38 @@ def _print_config_error(err: Console, e: ConfigError) -> None:
         err.print(f"  - {problem}", highlight=False, markup=False)
 
 
+def _input_error(
+    err: Console, e: ConfigError | DataError | FidelityError, config: Path | None = None
+) -> int:
+    """
+    Report a bad configuration or missing data in a few lines; return the exit code.
+
+    Every command that loads a config and reads the catalog ends these errors alike, without a
+    traceback, so the wording and the exit codes stay one.
+
+    Parameters
+    ----------
+    err : Console
+        Where the error is printed.
+    e : ConfigError | DataError | FidelityError
+        The error.
+    config : Path, optional
+        The run configuration a data error is named after (none: the message names no file).
+
+    Returns
+    -------
+    int
+        ``EXIT_CONFIG`` for a configuration error, else ``EXIT_DATA``.
+
+    """
+    if isinstance(e, ConfigError):
+        _print_config_error(err, e)
+        return EXIT_CONFIG
+    where = "" if config is None else f" in {config}"
+    err.print(f"[bold red]data error[/]{where}: {e}", highlight=False)
+    return EXIT_DATA
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -151,12 +183,8 @@ def _prepare(args: argparse.Namespace, err: Console) -> int:
             prepared = prepare(streamed_config(config), progress=not args.no_progress)
             built += prepared.feature_days_built
             quotes += prepared.quote_days_built
-    except ConfigError as e:
-        _print_config_error(err, e)
-        return EXIT_CONFIG
-    except (DataError, FidelityError) as e:
-        err.print(f"[bold red]data error[/]: {e}", highlight=False)
-        return EXIT_DATA
+    except (ConfigError, DataError, FidelityError) as e:
+        return _input_error(err, e)
     err.print(
         f"prepared {len(wanted)} run config(s): {built} feature day(s) and {quotes} conflated "
         "quote day(s) built, the rest current",
@@ -175,12 +203,8 @@ def _developer_tool(args: argparse.Namespace, err: Console) -> int:
         if args.lookahead:
             return run_lookahead(config, args.cuts, args.output_dir, out)
         return run_recursive(config, args.starts, args.tolerance, args.output_dir, out)
-    except ConfigError as e:
-        _print_config_error(err, e)
-        return EXIT_CONFIG
-    except (DataError, FidelityError) as e:
-        err.print(f"[bold red]data error[/] in {args.config}: {e}", highlight=False)
-        return EXIT_DATA
+    except (ConfigError, DataError, FidelityError) as e:
+        return _input_error(err, e, args.config)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -265,12 +289,8 @@ def _main(argv: list[str] | None) -> int:
     try:
         config = load_config(args.config)
         outcome = run_backtest(config, progress=False if args.no_progress else None)
-    except ConfigError as e:
-        _print_config_error(err, e)
-        return EXIT_CONFIG
-    except (DataError, FidelityError) as e:
-        err.print(f"[bold red]data error[/] in {args.config}: {e}", highlight=False)
-        return EXIT_DATA
+    except (ConfigError, DataError, FidelityError) as e:
+        return _input_error(err, e, args.config)
     folder = write_results(outcome, args.output_dir or config.output.dir)
     report = None if args.no_report or not config.output.report else write_report(outcome, folder)
     print_summary(outcome, folder, report)
