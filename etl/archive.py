@@ -65,27 +65,20 @@ class Family:
         return self.archive_dir(market, symbol) / f"{self.file_stem(symbol, period_label)}.{ext}"
 
 
+_AGG_TRADES_HEADER = (
+    "agg_trade_id",
+    "price",
+    "quantity",
+    "first_trade_id",
+    "last_trade_id",
+    "transact_time",
+    "is_buyer_maker",
+)
 AGG_TRADES = Family(
     name="aggTrades",
-    header=(
-        "agg_trade_id",
-        "price",
-        "quantity",
-        "first_trade_id",
-        "last_trade_id",
-        "transact_time",
-        "is_buyer_maker",
-    ),
-    spot_header=(
-        "agg_trade_id",
-        "price",
-        "quantity",
-        "first_trade_id",
-        "last_trade_id",
-        "transact_time",
-        "is_buyer_maker",
-        "is_best_match",
-    ),
+    header=_AGG_TRADES_HEADER,
+    # Binance's spot files carry the futures columns and one more (not a layout of their own).
+    spot_header=(*_AGG_TRADES_HEADER, "is_best_match"),
     period="daily",
     markets=(FUTURES_UM, SPOT),
 )
