@@ -43,6 +43,7 @@ from indicators.book import TopOfBookImbalance
 from indicators.precomputed import PrecomputedIndicator
 from indicators.volatility import RealizedVariance
 from strategies.counts import RunCounts
+from strategies.instruments import instrument_or_stop
 
 OBI = "obi"
 ENTRIES_LONG = "entries_long"
@@ -175,10 +176,8 @@ class FundingTilt(Strategy):
 
     def on_start(self) -> None:
         """Look up the instrument, register the indicators and subscribe to the data."""
-        self.instrument = self.cache.instrument(self.instrument_id)
+        self.instrument = instrument_or_stop(self, self.instrument_id)
         if self.instrument is None:
-            self.log.error(f"No instrument {self.instrument_id} in the cache")
-            self.stop()
             return
         metadata = {"instrument_id": str(self.instrument_id)}
         if self.config.precomputed_features:

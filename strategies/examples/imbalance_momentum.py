@@ -24,6 +24,7 @@ from nautilus_trader.trading.strategy import Strategy
 
 from data_types import FundingRate
 from data_types import FuturesMetrics
+from strategies.instruments import instrument_or_stop
 
 
 class ImbalanceMomentumConfig(StrategyConfig, frozen=True, kw_only=True):
@@ -87,10 +88,8 @@ class ImbalanceMomentum(Strategy):
 
     def on_start(self) -> None:
         """Look up the instrument, register the indicators and subscribe."""
-        self.instrument = self.cache.instrument(self.instrument_id)
+        self.instrument = instrument_or_stop(self, self.instrument_id)
         if self.instrument is None:
-            self.log.error(f"No instrument {self.instrument_id} in the cache")
-            self.stop()
             return
         self.register_indicator_for_bars(self.bar_type, self.fast)
         self.register_indicator_for_bars(self.bar_type, self.slow)

@@ -48,6 +48,7 @@ from data_types.trade_tags import TOXIC_SERIES
 from data_types.trade_tags import entry_tags
 from data_types.trade_tags import exit_tags
 from strategies.counts import RunCounts
+from strategies.instruments import instrument_or_stop
 from strategies.toxvol.config import ToxVolConfig
 from strategies.toxvol.decision import Alpha
 from strategies.toxvol.decision import Entry
@@ -130,10 +131,8 @@ class ToxicityConditionedVolatility(Strategy):
 
     def on_start(self) -> None:
         """Look up the instrument, register the indicators and subscribe to the data."""
-        self.instrument = self.cache.instrument(self.instrument_id)
+        self.instrument = instrument_or_stop(self, self.instrument_id)
         if self.instrument is None:
-            self.log.error(f"No instrument {self.instrument_id} in the cache")
-            self.stop()
             return
         for indicator in self.features.quote_indicators:
             self.register_indicator_for_quote_ticks(self.instrument_id, indicator)
