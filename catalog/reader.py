@@ -104,7 +104,7 @@ def iter_blocks(
         read += [stored[c][0] for c in columns if c in stored]
     for groups in _row_group_runs(handle.metadata, block_rows):
         # Whole row groups: re-batching them into blocks would copy every 16-byte value.
-        batch = handle.read_row_groups(groups, columns=read)
+        batch = handle.read_row_groups(groups, columns=read, use_threads=False)
         decoded = {"ts_init": _int64(batch.column("ts_init"))}
         for name in columns:
             if name == "ts":
