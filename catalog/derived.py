@@ -18,8 +18,6 @@ Writes are atomic (a temporary file renamed into place): a killed build leaves n
 """
 
 import json
-import os
-from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +28,7 @@ import pyarrow.parquet as pq
 from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.persistence.funcs import urisafe_identifier
 
+from catalog.atomic import atomic_write
 from catalog.layout import day_bounds
 from catalog.layout import derived_dir
 from catalog.layout import family_dir
@@ -45,27 +44,6 @@ TS_COLUMN = "ts"
 def day_label(day: int) -> str:
     """Return ``YYYY-MM-DD`` of a UTC day number."""
     return datetime.fromtimestamp(day * 86_400, tz=UTC).strftime("%Y-%m-%d")
-
-
-def atomic_write(final: Path, write: Callable[[Path], None]) -> None:
-    """
-    Call ``write(temporary_path)``, then rename the temporary file to ``final``.
-
-    Parameters
-    ----------
-    final : Path
-        The file to create or replace.
-    write : Callable[[Path], None]
-        Writes the complete file at the path it is given.
-
-    """
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # -- feature days ------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from catalog.atomic import remove_stale_temp_files
 from etl import interrupt
 from etl.archive import FAMILIES
 from etl.discover import Refused
@@ -48,7 +49,6 @@ from etl.manifest import Manifest
 from etl.manifest import catalog_lock
 from etl.reader import DEFAULT_BLOCK_SIZE
 from etl.reader import sha256_of
-from etl.writer import remove_stale_temp_files
 
 FILE_FAILURES = frozenset({UNVERIFIED, "mass_rejection", "corrupt_zip", "checksum_mismatch", "bad_checksum_file", "zip_members", "zip_member_path", "unknown_header", "column_count", "unreadable", "unparseable", "error"})
 

@@ -12,6 +12,7 @@ from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.serialization.arrow.serializer import ArrowSerializer
 
 from catalog import rules as catalog_rules
+from catalog.atomic import atomic_write_bytes
 from catalog.layout import family_dir
 from catalog.layout import file_name
 from catalog.rules import INSTRUMENT_TS_INIT
@@ -22,7 +23,6 @@ from etl.archive import SPOT
 from etl.rules import RULE_KEYS
 from etl.rules import Grid
 from etl.rules import build_eras
-from etl.writer import atomic_write_bytes
 
 # The catalog's rules model names the archive's USD-M market path; both must agree.
 assert PERPETUAL_MARKET == FUTURES_UM

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from catalog.atomic import atomic_write_bytes
 from catalog.layout import ETL_DIR
 from catalog.layout import manifest_path as catalog_manifest_path
-from etl.writer import atomic_write_bytes
 
 MANIFEST_VERSION = 1
 SKIPPABLE_STATUSES = frozenset({"ok", "empty"})

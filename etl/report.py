@@ -8,13 +8,13 @@ import json
 import sys
 from pathlib import Path
 
+from catalog.atomic import atomic_write_bytes
 from catalog.layout import ETL_DIR
 from etl.report_compute import DEFAULT_QUOTE_SILENCE_S
 from etl.report_compute import FAMILIES
 from etl.report_compute import build_report
 from etl.report_render import DEFAULT_MAX_DAYS
 from etl.report_render import print_report
-from etl.writer import atomic_write_bytes
 
 REPORT_FILE = "report.json"
 

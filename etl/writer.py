@@ -17,39 +17,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from catalog.atomic import temp_path
 from catalog.schemas import NS_PER_DAY
 from catalog.schemas import day_file_name
 from catalog.schemas import day_of_ns
 
-TMP_SUFFIX = ".tmp"
 _EPOCH = dt.date(1970, 1, 1)
-
-
-def temp_path(final: Path, token: str) -> Path:
-    """Return the hidden temporary path a file is written to before its rename into `final`."""
-    return final.with_name(f".{final.name}.{token}{TMP_SUFFIX}")
-
-
-def atomic_write_bytes(final: Path, data: bytes, token: str | None = None) -> None:
-    """Write `data` to `final` through a temporary file and a rename."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(final, token or str(os.getpid()))
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, final)
-
-
-def remove_stale_temp_files(root: Path) -> int:
-    """Delete temporary files an interrupted run left under `root`; return how many."""
-    removed = 0
-    if not root.exists():
-        return 0
-    for path in root.rglob(f".*{TMP_SUFFIX}"):
-        path.unlink(missing_ok=True)
-        removed += 1
-    return removed
 
 
 def _write_slices(slices: list[tuple[pq.ParquetWriter, pa.Table]]) -> None:
