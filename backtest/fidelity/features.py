@@ -19,6 +19,7 @@ a rebuild after a later day changed, continue without recomputing the earlier da
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +63,7 @@ class FeatureSet:
     instrument_id: str
     build: Callable[[], dict[str, Indicator]]
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Return a digest of the names, classes and parameters (fresh states) of the indicators."""
         digest = hashlib.sha256(self.instrument_id.encode())
@@ -72,7 +73,7 @@ class FeatureSet:
             digest.update(indicator.checkpoint()["state"].tobytes())
         return digest.hexdigest()[:16]
 
-    @property
+    @cached_property
     def names(self) -> list[str]:
         """Return the indicator names."""
         return sorted(self.build())
